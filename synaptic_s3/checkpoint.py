@@ -1,0 +1,178 @@
+"""``StoreCheckpointer``: graph-state checkpoints of a thread, one object each.
+
+Checkpoint ``c`` of thread ``t`` lives at ``("checkpoints", t) / c.id``
+(``checkpoints/<t>/<c.id>.json`` on S3). Generated ids are the Rust crate's
+``<nanoseconds, 16 hex digits>-<counter, 4 hex digits>``, so key order is creation
+order and "latest" is simply the greatest id.
+
+Finding the greatest id must not cost a listing of the whole history (S3 lists in
+ascending order only, 1,000 keys a page). :meth:`StoreCheckpointer.get` probes
+with "keys after the id of time T": first T = an hour ago (one listing for any
+thread written in the last hour), then further back (a day, 30 days, a year...);
+when a probe finds more than one page, it bisects the time window between a
+probe that overflowed and one that was empty. The number of listings depends on
+the thread's age and density, never on how many checkpoints it holds. The bucket
+holds only the checkpoints: no "latest" pointer object to keep consistent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
+
+from synaptic_s3.core.errors import CorruptDataError, InvalidDataError
+from synaptic_s3.core.keys import validate_key
+from synaptic_s3.core.messages import explain_validation_error
+from synaptic_s3.core.store import KeyPage, Store
+from synaptic_s3.ids import checkpoint_id_at, checkpoint_id_ns, new_checkpoint_id
+
+NAMESPACE = "checkpoints"
+_HOUR_NS = 3600 * 10**9
+_PROBE_WINDOWS_NS = (
+    _HOUR_NS, 24 * _HOUR_NS, 30 * 24 * _HOUR_NS, 366 * 24 * _HOUR_NS, 10 * 366 * 24 * _HOUR_NS,
+)
+_PROBE_PAGE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointConfig:
+    """Which thread, and optionally which checkpoint (``None`` means the latest)."""
+
+    thread_id: str
+    checkpoint_id: str | None = None
+
+
+class Checkpoint(BaseModel):
+    """A snapshot of graph state; JSON ``{id, state, next_node, parent_id, metadata}``
+    as the Rust crate writes it (unknown fields are kept)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: StrictStr = Field(default_factory=new_checkpoint_id)
+    state: Any
+    next_node: StrictStr | None = None
+    parent_id: StrictStr | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    def __init__(self, state: Any = None, /, **fields: Any) -> None:
+        if "state" not in fields:
+            fields["state"] = state
+        super().__init__(**fields)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Checkpoint:
+        """Parse the wire format; :class:`InvalidDataError` says what is wrong."""
+        if not isinstance(data, dict):
+            raise InvalidDataError(f"a checkpoint is a JSON object, not {type(data).__name__}")
+        if "state" not in data:
+            raise InvalidDataError("invalid checkpoint: state: Field required")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise InvalidDataError(f"invalid checkpoint: {explain_validation_error(exc)}") from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class StoreCheckpointer:
+    """Put, get (by id or latest) and list the checkpoints of a thread."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    @property
+    def store(self) -> Store:
+        return self._store
+
+    async def put(self, config: CheckpointConfig, checkpoint: Checkpoint) -> None:
+        """Store ``checkpoint`` under ``config.thread_id`` (its key is its id; putting
+        the same checkpoint again is harmless)."""
+        await self._store.put((NAMESPACE, config.thread_id), checkpoint.id, checkpoint.to_dict())
+
+    async def get(self, config: CheckpointConfig) -> Checkpoint | None:
+        """The checkpoint named by ``config.checkpoint_id``, else the latest one."""
+        if config.checkpoint_id is not None:
+            return await self._load(config.thread_id, config.checkpoint_id)
+        latest = await self.latest_id(config.thread_id)
+        return None if latest is None else await self._load(config.thread_id, latest)
+
+    async def list(self, config: CheckpointConfig) -> list[Checkpoint]:
+        """Every checkpoint of the thread, oldest first (ascending id)."""
+        namespace = (NAMESPACE, config.thread_id)
+        keys = [key async for key in self._store.iter_keys(namespace)]
+        items = await self._store.get_many(namespace, keys)
+        return [self._parse(config.thread_id, item.key, item.value) for item in items]
+
+    async def latest_id(self, thread_id: str) -> str | None:
+        """The greatest checkpoint id of the thread, found without a full listing."""
+        namespace = (NAMESPACE, thread_id)
+        validate_key(namespace, "probe")
+
+        async def probe(after_ns: int) -> KeyPage:
+            return await self._store.list_keys(
+                namespace, after=checkpoint_id_at(after_ns), limit=_PROBE_PAGE
+            )
+
+        now = time.time_ns()
+        empty_above = now + _HOUR_NS  # an upper bound, allowing for writers' clock skew
+        for window in _PROBE_WINDOWS_NS:
+            low = now - window
+            page = await probe(low)
+            if not page.keys:
+                empty_above = low
+                continue
+            if page.next_after is None:
+                return page.keys[-1]
+            return await self._bisect(namespace, page, low, empty_above, probe)
+        # Nothing after 10 years ago: only ids that sort below generated ones remain.
+        return await self._walk_to_end(namespace, None)
+
+    async def _bisect(
+        self,
+        namespace: tuple[str, str],
+        page: KeyPage,
+        low: int,
+        high: int,
+        probe: Callable[[int], Awaitable[KeyPage]],
+    ) -> str | None:
+        """Narrow (low, high] until one probe returns the whole tail: ``low`` always has
+        more than a page of keys after it, ``high`` has none."""
+        while True:
+            last_ns = checkpoint_id_ns(page.keys[-1])
+            if last_ns is not None and low < last_ns < high:
+                low = last_ns  # everything up to the page's last key is known to exist
+            if high - low <= 1:
+                return await self._walk_to_end(namespace, page.keys[-1])
+            middle = (low + high) // 2
+            found = await probe(middle)
+            if not found.keys:
+                high = middle
+            elif found.next_after is None:
+                return found.keys[-1]
+            else:
+                low, page = middle, found
+
+    async def _walk_to_end(self, namespace: tuple[str, str], after: str | None) -> str | None:
+        last: str | None = after
+        while True:
+            page = await self._store.list_keys(namespace, after=last, limit=_PROBE_PAGE)
+            if page.keys:
+                last = page.keys[-1]
+            if page.next_after is None:
+                return last
+
+    async def _load(self, thread_id: str, checkpoint_id: str) -> Checkpoint | None:
+        item = await self._store.get((NAMESPACE, thread_id), checkpoint_id)
+        return None if item is None else self._parse(thread_id, checkpoint_id, item.value)
+
+    @staticmethod
+    def _parse(thread_id: str, key: str, value: Any) -> Checkpoint:
+        try:
+            return Checkpoint.from_dict(value)
+        except InvalidDataError as exc:
+            raise CorruptDataError(str(exc), namespace=(NAMESPACE, thread_id), key=key) from exc

@@ -1,0 +1,106 @@
+"""The error hierarchy: every failure the library raises is a :class:`SynapticError`.
+
+Callers (the HTTP handlers above all) map these classes to outcomes, so each one
+names a *kind* of failure, not a place in the code, and carries the namespace/key
+or bucket it concerns so that a log line alone is enough to find the object.
+
+    SynapticError
+    ├── InvalidKeyError         a namespace part or key is not allowed (no I/O was done)
+    ├── InvalidDataError        a value cannot be stored (not JSON, too large, wrong shape)
+    ├── NotFoundError           the caller named something that does not exist
+    ├── ConflictError           a conditional write lost (or kept losing) a race
+    ├── CorruptDataError        a stored object is not valid JSON or not the expected schema
+    └── StorageError            the backend failed
+        ├── StorageUnavailableError   network errors, 5xx, throttling after retries
+        ├── BucketNotFoundError       the configured bucket does not exist
+        └── AccessDeniedError         credentials lack permission
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class SynapticError(Exception):
+    """Base of every error this library raises on purpose."""
+
+
+def _where(namespace: Sequence[str] | None, key: str | None) -> str:
+    parts = []
+    if namespace is not None:
+        parts.append(f"namespace={tuple(namespace)!r}")
+    if key is not None:
+        parts.append(f"key={key!r}")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+class InvalidKeyError(SynapticError, ValueError):
+    """A namespace part or key breaks the naming rules; raised before any I/O."""
+
+    def __init__(
+        self, reason: str, *, namespace: Sequence[str] | None = None, key: str | None = None
+    ) -> None:
+        self.reason = reason
+        self.namespace = tuple(namespace) if namespace is not None else None
+        self.key = key
+        super().__init__(f"invalid name: {reason}{_where(namespace, key)}")
+
+
+class InvalidDataError(SynapticError, ValueError):
+    """A value cannot be stored or parsed as the type asked for (caller's mistake)."""
+
+
+class NotFoundError(SynapticError, LookupError):
+    """A named thing (session, checkpoint) does not exist."""
+
+    def __init__(self, what: str, identifier: str) -> None:
+        self.what = what
+        self.identifier = identifier
+        super().__init__(f"{what} {identifier!r} not found")
+
+
+class ConflictError(SynapticError):
+    """A conditional write found the object changed (or present/absent) under it."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        namespace: Sequence[str] | None = None,
+        key: str | None = None,
+    ) -> None:
+        self.namespace = tuple(namespace) if namespace is not None else None
+        self.key = key
+        super().__init__(f"{message}{_where(namespace, key)}")
+
+
+class CorruptDataError(SynapticError):
+    """A stored object cannot be decoded: bad JSON or not the schema its place implies."""
+
+    def __init__(self, message: str, *, namespace: Sequence[str], key: str) -> None:
+        self.namespace = tuple(namespace)
+        self.key = key
+        super().__init__(f"{message}{_where(namespace, key)}")
+
+
+class StorageError(SynapticError):
+    """The storage backend failed; ``bucket`` is set for S3 stores."""
+
+    def __init__(self, message: str, *, bucket: str | None = None) -> None:
+        self.bucket = bucket
+        super().__init__(message)
+
+
+class StorageUnavailableError(StorageError):
+    """Network trouble, server errors or throttling that outlasted the retries."""
+
+
+class BucketNotFoundError(StorageError):
+    """The configured bucket does not exist (or the endpoint is not the one meant)."""
+
+    def __init__(self, bucket: str) -> None:
+        super().__init__(f"bucket {bucket!r} does not exist", bucket=bucket)
+
+
+class AccessDeniedError(StorageError):
+    """The credentials in use may not perform the operation."""

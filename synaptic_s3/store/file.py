@@ -1,0 +1,281 @@
+"""``FileStore``: one JSON file per item under a root directory (``root/<ns...>/<key>.json``).
+
+Durability and concurrency rules, because several processes may share one root:
+
+* every write goes to a temporary file in the same directory, is fsync'ed, then
+  renamed over the target (and the directory fsync'ed): a reader sees the old file
+  or the new one, never a truncated one, even after a crash;
+* conditional writes (create-if-absent, compare-and-swap) hold an exclusive
+  ``flock`` on one of 256 lock files in ``root/.locks`` (chosen by hashing the
+  path), so check-then-write is atomic across threads, store instances and
+  processes on one machine (POSIX only; network filesystems may not honour flock);
+* ``delete_namespace`` holds every lock stripe while it renames the namespace's
+  directory out of the tree, so each concurrent write lands wholly before it (and is
+  deleted) or wholly after it (in a fresh directory), never half-checked across it.
+
+The version token is the MD5 of the content, like a single-part S3 ETag.
+``created_at`` and ``updated_at`` are both the file's modification time: POSIX
+filesystems do not reliably record a creation time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import fcntl
+import hashlib
+import os
+import shutil
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from synaptic_s3.core.errors import ConflictError, StorageUnavailableError
+from synaptic_s3.core.keys import (
+    SUFFIX,
+    Namespace,
+    namespace_prefix,
+    object_path,
+    parse_path,
+    path_order,
+    validate_key,
+    validate_namespace,
+)
+from synaptic_s3.core.store import (
+    DEFAULT_PAGE_SIZE,
+    Item,
+    JSONValue,
+    KeyPage,
+    Store,
+    decode_value,
+    encode_value,
+)
+from synaptic_s3.store.memory import content_version
+
+_LOCK_STRIPES = 256
+_LOCK_DIR = ".locks"
+_TRASH_PREFIX = ".trash-"
+
+
+class FileStore(Store):
+    """A store of JSON files under ``root``, safe for many processes on one host."""
+
+    max_concurrency = 8
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self._root = Path(root)
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    # -- helpers (run in worker threads) ----------------------------------------------
+
+    def _lock_fd(self, stripe: int) -> int:
+        lock_dir = self._root / _LOCK_DIR
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_dir / f"{stripe:03d}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    @contextmanager
+    def _locked(self, path: str) -> Iterator[None]:
+        """Hold the stripe lock of one object path."""
+        stripe = int.from_bytes(hashlib.sha256(path.encode()).digest()[:2]) % _LOCK_STRIPES
+        fd = self._lock_fd(stripe)
+        try:
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the flock
+
+    @contextmanager
+    def _locked_all(self) -> Iterator[None]:
+        """Hold every stripe (always taken in stripe order, so no deadlock): no write
+        anywhere can interleave with a namespace delete."""
+        fds: list[int] = []
+        try:
+            for stripe in range(_LOCK_STRIPES):
+                fds.append(self._lock_fd(stripe))
+            yield
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def _read(self, path: str) -> tuple[bytes, os.stat_result] | None:
+        try:
+            with open(self._root / path, "rb") as handle:
+                return handle.read(), os.fstat(handle.fileno())
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def _write_atomically(self, ns: Namespace, key: str, body: bytes, conditional: bool) -> None:
+        target = self._root / object_path(ns, key)
+        for _ in range(10):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(body)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, target)
+            except FileNotFoundError:
+                # delete_namespace renamed the directory away under us. A conditional
+                # write checked a state that no longer exists: it must not land.
+                tmp.unlink(missing_ok=True)
+                if conditional:
+                    raise ConflictError("the namespace was deleted during the write",
+                                        namespace=ns, key=key) from None
+                continue
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+            _fsync_dir(target.parent)
+            return
+        raise StorageUnavailableError(f"could not write {target}: its directory kept vanishing")
+
+    def _get(self, ns: Namespace, key: str) -> Item | None:
+        found = self._read(object_path(ns, key))
+        if found is None:
+            return None
+        body, stat = found
+        moment = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
+        return Item(ns, key, decode_value(body, ns, key), moment, moment, content_version(body))
+
+    def _put(
+        self, ns: Namespace, key: str, body: bytes, if_version: str | None, if_absent: bool
+    ) -> str:
+        path = object_path(ns, key)
+        with self._locked(path):
+            if if_absent or if_version is not None:
+                found = self._read(path)
+                if if_absent and found is not None:
+                    raise ConflictError("an item already exists", namespace=ns, key=key)
+                if if_version is not None and (
+                    found is None or content_version(found[0]) != if_version
+                ):
+                    raise ConflictError("the item changed since it was read",
+                                        namespace=ns, key=key)
+            self._write_atomically(ns, key, body, if_absent or if_version is not None)
+        return content_version(body)
+
+    def _delete(self, ns: Namespace, key: str) -> None:
+        path = object_path(ns, key)
+        with self._locked(path):
+            try:
+                (self._root / path).unlink()
+            except (FileNotFoundError, NotADirectoryError):
+                return
+
+    def _list_keys(self, ns: Namespace, after: str | None, limit: int) -> KeyPage:
+        directory = self._root / namespace_prefix(ns)
+        try:
+            names = os.listdir(directory)
+        except (FileNotFoundError, NotADirectoryError):
+            return KeyPage([], None)
+        keys = sorted(
+            (
+                parsed[1]
+                for name in names
+                if name.endswith(SUFFIX)
+                and (parsed := parse_path(namespace_prefix(ns) + name)) is not None
+                and (after is None or path_order(parsed[1]) > path_order(after))
+                and (directory / name).is_file()
+            ),
+            key=path_order,
+        )
+        page = keys[:limit]
+        return KeyPage(page, page[-1] if len(keys) > limit else None)
+
+    def _list_namespaces(self, prefix: Namespace) -> list[Namespace]:
+        start = self._root / namespace_prefix(prefix) if prefix else self._root
+        found: set[Namespace] = set()
+        for dirpath, dirnames, filenames in os.walk(start):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            relative = Path(dirpath).relative_to(self._root).as_posix()
+            for name in filenames:
+                parsed = parse_path(f"{relative}/{name}")
+                if parsed is not None:
+                    found.add(parsed[0])
+                    break
+        return sorted(found)
+
+    def _delete_namespace(self, ns: Namespace) -> int:
+        directory = self._root / namespace_prefix(ns)
+        trash = self._root / f"{_TRASH_PREFIX}{uuid.uuid4().hex}"
+        with self._locked_all():
+            try:
+                os.rename(directory, trash)
+            except (FileNotFoundError, NotADirectoryError):
+                return 0
+        count = sum(
+            1
+            for _, _, files in os.walk(trash)
+            for name in files
+            if name.endswith(SUFFIX) and not name.startswith(".")
+        )
+        shutil.rmtree(trash)
+        return count
+
+    # -- the Store interface ------------------------------------------------------------
+
+    async def get(self, namespace: Sequence[str], key: str) -> Item | None:
+        ns, key = validate_key(namespace, key)
+        return await asyncio.to_thread(self._get, ns, key)
+
+    async def put(
+        self,
+        namespace: Sequence[str],
+        key: str,
+        value: JSONValue,
+        *,
+        if_version: str | None = None,
+        if_absent: bool = False,
+    ) -> str:
+        ns, key = validate_key(namespace, key)
+        if if_absent and if_version is not None:
+            raise ValueError("if_absent and if_version exclude each other")
+        body = encode_value(value, ns, key)
+        return await asyncio.to_thread(self._put, ns, key, body, if_version, if_absent)
+
+    async def delete(self, namespace: Sequence[str], key: str) -> None:
+        ns, key = validate_key(namespace, key)
+        await asyncio.to_thread(self._delete, ns, key)
+
+    async def list_keys(
+        self, namespace: Sequence[str], *, after: str | None = None, limit: int = DEFAULT_PAGE_SIZE
+    ) -> KeyPage:
+        ns = validate_namespace(namespace)
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        return await asyncio.to_thread(self._list_keys, ns, after, limit)
+
+    async def list_namespaces(self, prefix: Sequence[str] = ()) -> list[Namespace]:
+        pre = validate_namespace(prefix, allow_empty=True)
+        return await asyncio.to_thread(self._list_namespaces, pre)
+
+    async def delete_namespace(self, namespace: Sequence[str]) -> int:
+        ns = validate_namespace(namespace)
+        return await asyncio.to_thread(self._delete_namespace, ns)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename durable: the directory entry itself must reach the disk."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError as exc:  # some filesystems refuse fsync on directories
+        if exc.errno not in (errno.EINVAL, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)

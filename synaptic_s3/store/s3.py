@@ -1,0 +1,403 @@
+"""``S3Store``: the store on Amazon S3 or any S3-compatible endpoint (MinIO, SeaweedFS, moto).
+
+Each item is one object, ``<prefix><ns...>/<key>.json``, whose body is the value's
+JSON; the bucket holds nothing else (no index or marker objects), so the Rust crate
+and any S3 tool see exactly what we see.
+
+* One aiobotocore client per store, created on first use (or by ``async with``) and
+  reused for every request; its connection pool is sized to ``max_concurrency``,
+  which also bounds fan-out (bulk gets, deletes).
+* Conditional writes map onto S3's own: ``if_absent`` -> ``IfNoneMatch: *``,
+  ``if_version`` -> ``IfMatch: <ETag>``. A 412 (or AWS's 409 for a concurrent
+  conditional write) is a :class:`ConflictError`, never a retry.
+* Transient failures (5xx, throttling, dropped connections) are retried by
+  botocore's ``standard`` retry mode (bounded, exponential backoff with jitter);
+  what outlasts it becomes :class:`StorageUnavailableError`. No botocore exception
+  leaves this module.
+* With an ``endpoint_url`` (MinIO, SeaweedFS, moto) addressing is path-style and
+  request checksums are sent only when S3 requires them, which such servers accept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, Self
+
+import aioboto3
+import aiohttp
+from aiobotocore.config import AioConfig
+from botocore.exceptions import BotoCoreError, ClientError
+
+from synaptic_s3.core.errors import (
+    AccessDeniedError,
+    BucketNotFoundError,
+    ConflictError,
+    StorageError,
+    StorageUnavailableError,
+)
+from synaptic_s3.core.keys import (
+    Namespace,
+    namespace_prefix,
+    object_path,
+    parse_path,
+    path_order,
+    validate_key,
+    validate_namespace,
+)
+from synaptic_s3.core.store import (
+    DEFAULT_PAGE_SIZE,
+    Item,
+    JSONValue,
+    KeyPage,
+    Store,
+    decode_value,
+    encode_value,
+)
+
+if TYPE_CHECKING:
+    from types_aiobotocore_s3 import S3Client
+
+ServerSideEncryption = Literal["AES256", "aws:kms"]
+_DELETE_BATCH = 1000  # DeleteObjects' limit
+_ACCESS_DENIED = {
+    "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled",
+}
+_CONFLICT = {"PreconditionFailed", "ConditionalRequestConflict"}
+_TRANSPORT_ERRORS = (BotoCoreError, aiohttp.ClientError, asyncio.TimeoutError, ConnectionError)
+
+
+class S3Store(Store):
+    """A :class:`Store` on one bucket (and optional key prefix) of an S3 endpoint.
+
+    Use it as ``async with S3Store(...) as store:`` or keep it open for the life of
+    the process (a Lambda container) and ``await store.close()`` at the end.
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        endpoint_url: str | None = None,
+        region_name: str | None = None,
+        session: aioboto3.Session | None = None,
+        max_concurrency: int = 16,
+        max_attempts: int = 5,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        sse: ServerSideEncryption | None = None,
+        sse_kms_key_id: str | None = None,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+        aws_session_token: str | None = None,
+    ) -> None:
+        if not bucket:
+            raise ValueError("bucket must not be empty")
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        if sse_kms_key_id is not None and sse != "aws:kms":
+            raise ValueError("sse_kms_key_id needs sse='aws:kms'")
+        self._bucket = bucket
+        self._prefix = _normalise_prefix(prefix)
+        self._endpoint_url = endpoint_url
+        self._region_name = region_name
+        self._session = session or aioboto3.Session(
+            aws_access_key_id=aws_access_key_id,
+            aws_secret_access_key=aws_secret_access_key,
+            aws_session_token=aws_session_token,
+        )
+        self.max_concurrency = max_concurrency
+        self._config = AioConfig(
+            max_pool_connections=max_concurrency,
+            connect_timeout=connect_timeout,
+            # SeaweedFS may hold a losing conditional PUT for seconds before its 412.
+            read_timeout=read_timeout,
+            retries={"mode": "standard", "total_max_attempts": max_attempts},
+            s3={"addressing_style": "path" if endpoint_url else "auto"},
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        )
+        self._sse_args: dict[str, Any] = {}
+        if sse is not None:
+            self._sse_args["ServerSideEncryption"] = sse
+        if sse == "aws:kms":
+            self._sse_args["BucketKeyEnabled"] = True
+            if sse_kms_key_id is not None:
+                self._sse_args["SSEKMSKeyId"] = sse_kms_key_id
+        self._client: S3Client | None = None
+        self._client_context: Any = None
+        self._client_lock = asyncio.Lock()
+
+    # -- identity ------------------------------------------------------------------------
+
+    @property
+    def bucket(self) -> str:
+        return self._bucket
+
+    @property
+    def prefix(self) -> str:
+        return self._prefix
+
+    def __repr__(self) -> str:
+        return f"S3Store(bucket={self._bucket!r}, prefix={self._prefix!r})"
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def client(self) -> S3Client:
+        """The store's one client, created on first use and reused until :meth:`close`."""
+        if self._client is None:
+            async with self._client_lock:
+                if self._client is None:
+                    context = self._session.client(
+                        "s3",
+                        endpoint_url=self._endpoint_url,
+                        region_name=self._region_name,
+                        config=self._config,
+                    )
+                    self._client = await context.__aenter__()
+                    self._client_context = context
+        return self._client
+
+    async def close(self) -> None:
+        context, self._client, self._client_context = self._client_context, None, None
+        if context is not None:
+            await context.__aexit__(None, None, None)
+
+    async def __aenter__(self) -> Self:
+        await self.client()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def ensure_bucket(self) -> None:
+        """Create the bucket if it does not exist (local servers, tests, the CLI)."""
+        client = await self.client()
+        try:
+            await client.head_bucket(Bucket=self._bucket)
+            return
+        except ClientError as exc:
+            if _status(exc) != 404:
+                raise self._translate(exc, "HeadBucket") from exc
+        except _TRANSPORT_ERRORS as exc:
+            raise self._translate(exc, "HeadBucket") from exc
+        try:
+            await client.create_bucket(Bucket=self._bucket)
+        except ClientError as exc:
+            if _code(exc) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                raise self._translate(exc, "CreateBucket") from exc
+        except _TRANSPORT_ERRORS as exc:
+            raise self._translate(exc, "CreateBucket") from exc
+
+    # -- errors --------------------------------------------------------------------------
+
+    def _translate(
+        self,
+        exc: BaseException,
+        operation: str,
+        namespace: Namespace | None = None,
+        key: str | None = None,
+    ) -> StorageError | ConflictError:
+        where = f"s3://{self._bucket}/{self._prefix}"
+        if namespace is not None:
+            where += object_path(namespace, key) if key is not None else namespace_prefix(namespace)
+        if isinstance(exc, ClientError):
+            code = _code(exc)
+            if code == "NoSuchBucket":
+                return BucketNotFoundError(self._bucket)
+            if code in _ACCESS_DENIED or _status(exc) == 403:
+                return AccessDeniedError(f"{operation} {where} denied: {code}",
+                                         bucket=self._bucket)
+            if code in _CONFLICT or _status(exc) == 412:
+                return ConflictError(f"conditional {operation} lost: {code}",
+                                     namespace=namespace, key=key)
+            return StorageUnavailableError(f"{operation} {where} failed: {code} ({exc})",
+                                           bucket=self._bucket)
+        return StorageUnavailableError(
+            f"{operation} {where} failed: {type(exc).__name__}: {exc}", bucket=self._bucket
+        )
+
+    def _full_key(self, namespace: Namespace, key: str) -> str:
+        return self._prefix + object_path(namespace, key)
+
+    # -- the Store interface --------------------------------------------------------------
+
+    async def get(self, namespace: Sequence[str], key: str) -> Item | None:
+        ns, key = validate_key(namespace, key)
+        client = await self.client()
+        try:
+            response = await client.get_object(Bucket=self._bucket, Key=self._full_key(ns, key))
+            async with response["Body"] as stream:
+                body = await stream.read()
+        except ClientError as exc:
+            if _code(exc) == "NoSuchKey":
+                return None
+            raise self._translate(exc, "GetObject", ns, key) from exc
+        except _TRANSPORT_ERRORS as exc:
+            raise self._translate(exc, "GetObject", ns, key) from exc
+        expected = response.get("ContentLength")
+        if expected is not None and expected != len(body):
+            raise StorageUnavailableError(
+                f"GetObject {self._full_key(ns, key)} was cut short: "
+                f"{len(body)} of {expected} bytes", bucket=self._bucket)
+        modified = response.get("LastModified") or datetime.now(UTC)
+        return Item(ns, key, decode_value(body, ns, key), modified, modified, response["ETag"])
+
+    async def put(
+        self,
+        namespace: Sequence[str],
+        key: str,
+        value: JSONValue,
+        *,
+        if_version: str | None = None,
+        if_absent: bool = False,
+    ) -> str:
+        ns, key = validate_key(namespace, key)
+        if if_absent and if_version is not None:
+            raise ValueError("if_absent and if_version exclude each other")
+        args: dict[str, Any] = {
+            "Bucket": self._bucket,
+            "Key": self._full_key(ns, key),
+            "Body": encode_value(value, ns, key),
+            "ContentType": "application/json",
+            **self._sse_args,
+        }
+        if if_absent:
+            args["IfNoneMatch"] = "*"
+        if if_version is not None:
+            args["IfMatch"] = if_version
+        client = await self.client()
+        try:
+            response = await client.put_object(**args)
+        except ClientError as exc:
+            if if_version is not None and _code(exc) == "NoSuchKey":
+                # AWS answers 404 to IfMatch on a missing object: the version is gone.
+                raise ConflictError("the item was deleted since it was read",
+                                    namespace=ns, key=key) from exc
+            raise self._translate(exc, "PutObject", ns, key) from exc
+        except _TRANSPORT_ERRORS as exc:
+            raise self._translate(exc, "PutObject", ns, key) from exc
+        return response["ETag"]
+
+    async def delete(self, namespace: Sequence[str], key: str) -> None:
+        ns, key = validate_key(namespace, key)
+        client = await self.client()
+        try:
+            await client.delete_object(Bucket=self._bucket, Key=self._full_key(ns, key))
+        except (ClientError, *_TRANSPORT_ERRORS) as exc:
+            raise self._translate(exc, "DeleteObject", ns, key) from exc
+
+    async def _pages(
+        self, namespace: Namespace, prefix: str, **args: Any
+    ) -> AsyncIterator[dict[str, Any]]:
+        """ListObjectsV2 pages under ``prefix``, following continuation tokens."""
+        client = await self.client()
+        token: str | None = None
+        while True:
+            request = {"Bucket": self._bucket, "Prefix": prefix, **args}
+            if token is not None:
+                request.pop("StartAfter", None)
+                request["ContinuationToken"] = token
+            try:
+                page = await client.list_objects_v2(**request)
+            except (ClientError, *_TRANSPORT_ERRORS) as exc:
+                raise self._translate(exc, "ListObjectsV2", namespace) from exc
+            yield dict(page)
+            token = page.get("NextContinuationToken") if page.get("IsTruncated") else None
+            if token is None:
+                return
+
+    async def list_keys(
+        self, namespace: Sequence[str], *, after: str | None = None, limit: int = DEFAULT_PAGE_SIZE
+    ) -> KeyPage:
+        ns = validate_namespace(namespace)
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        prefix = self._prefix + namespace_prefix(ns)
+        args: dict[str, Any] = {"Delimiter": "/", "MaxKeys": min(limit + 1, _DELETE_BATCH)}
+        if after is not None:
+            args["StartAfter"] = prefix + path_order(after)
+        keys: list[str] = []
+        async for page in self._pages(ns, prefix, **args):
+            for entry in page.get("Contents", ()):
+                parsed = parse_path(entry["Key"][len(self._prefix):])
+                if parsed is not None and parsed[0] == ns:
+                    keys.append(parsed[1])
+            if len(keys) > limit:
+                break
+        page_keys = keys[:limit]
+        return KeyPage(page_keys, page_keys[-1] if len(keys) > limit else None)
+
+    async def _object_keys(self, namespace: Namespace) -> AsyncIterator[list[str]]:
+        """Every object key under a namespace (sub-namespaces included), page by page."""
+        prefix = self._prefix + namespace_prefix(namespace)
+        async for page in self._pages(namespace, prefix):
+            yield [entry["Key"] for entry in page.get("Contents", ())]
+
+    async def list_namespaces(self, prefix: Sequence[str] = ()) -> list[Namespace]:
+        pre = validate_namespace(prefix, allow_empty=True)
+        found: set[Namespace] = set()
+        async for keys in self._object_keys(pre):
+            for full in keys:
+                parsed = parse_path(full[len(self._prefix):])
+                if parsed is not None:
+                    found.add(parsed[0])
+        return sorted(found)
+
+    async def delete_namespace(self, namespace: Sequence[str]) -> int:
+        ns = validate_namespace(namespace)
+        deleted = 0
+        async for keys in self._object_keys(ns):  # deleting behind a listing is safe on S3
+            if keys:
+                deleted += await self.delete_object_keys(keys, ns)
+        return deleted
+
+    async def delete_object_keys(self, keys: list[str], namespace: Namespace = ()) -> int:
+        """Delete raw object keys with ``DeleteObjects`` in batches of 1,000 (at most
+        :attr:`max_concurrency` batches in flight), checking every per-key error."""
+        client = await self.client()
+        semaphore = asyncio.Semaphore(self.max_concurrency)
+
+        async def delete_batch(batch: list[str]) -> None:
+            async with semaphore:
+                try:
+                    response = await client.delete_objects(
+                        Bucket=self._bucket,
+                        Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True},
+                    )
+                except (ClientError, *_TRANSPORT_ERRORS) as exc:
+                    raise self._translate(exc, "DeleteObjects", namespace) from exc
+            errors = [e for e in response.get("Errors", ()) if e.get("Code") != "NoSuchKey"]
+            if errors:
+                sample = ", ".join(f"{e.get('Key')}: {e.get('Code')}" for e in errors[:5])
+                raise StorageUnavailableError(
+                    f"DeleteObjects left {len(errors)} object(s) undeleted ({sample})",
+                    bucket=self._bucket,
+                )
+
+        batches = [keys[i : i + _DELETE_BATCH] for i in range(0, len(keys), _DELETE_BATCH)]
+        await asyncio.gather(*(delete_batch(batch) for batch in batches))
+        return len(keys)
+
+
+def _normalise_prefix(prefix: str) -> str:
+    parts = [part for part in prefix.strip("/").split("/") if part]
+    if any(part in (".", "..") for part in parts):
+        raise ValueError(f"prefix {prefix!r} may not contain '.' or '..' segments")
+    return "".join(part + "/" for part in parts)
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _status(exc: ClientError) -> int:
+    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
