@@ -89,7 +89,7 @@ def seaweedfs_server(
 ) -> Iterator[Endpoint]:
     """A real SeaweedFS S3 server (``weed mini``) on free loopback ports."""
     owned_dir = data_dir is None
-    directory = Path(tempfile.mkdtemp(prefix="synaptic-weed-")) if owned_dir else Path(data_dir)
+    directory = Path(tempfile.mkdtemp(prefix="synaptic-weed-") if data_dir is None else data_dir)
     directory.mkdir(parents=True, exist_ok=True)
     ports = {name: free_port() for name in _WEED_PORTS}
     args = [
