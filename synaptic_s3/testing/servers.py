@@ -14,6 +14,7 @@ exit. Neither needs AWS credentials: dummy ones are in :attr:`Endpoint.credentia
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -85,23 +86,43 @@ _WEED_PORTS = (
 
 @contextlib.contextmanager
 def seaweedfs_server(
-    data_dir: str | os.PathLike[str] | None = None, *, startup_timeout: float = 60.0
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    startup_timeout: float = 60.0,
+    identities: list[dict[str, object]] | None = None,
 ) -> Iterator[Endpoint]:
-    """A real SeaweedFS S3 server (``weed mini``) on free loopback ports."""
+    """A real SeaweedFS S3 server (``weed mini``) on free loopback ports.
+
+    ``identities`` turns on authentication with SeaweedFS's ``-s3.config`` format
+    (``[{"name", "credentials": [{"accessKey", "secretKey"}], "actions": [...]}]``);
+    the first identity must be an admin (``"actions": ["Admin"]``): the endpoint
+    signs with it, and readiness is probed with it.
+    """
     owned_dir = data_dir is None
     directory = Path(tempfile.mkdtemp(prefix="synaptic-weed-") if data_dir is None else data_dir)
     directory.mkdir(parents=True, exist_ok=True)
     ports = {name: free_port() for name in _WEED_PORTS}
+    credentials = dict(DUMMY_CREDENTIALS)
+    auth_args: list[str] = []
+    if identities:
+        config_path = directory / "s3-identities.json"
+        config_path.write_text(json.dumps({"identities": identities}))
+        auth_args.append(f"-s3.config={config_path}")
+        first = identities[0]["credentials"][0]  # type: ignore[index]
+        credentials = {"aws_access_key_id": first["accessKey"],
+                       "aws_secret_access_key": first["secretKey"]}
     args = [
         weed_binary(), "mini", f"-dir={directory}", f"-ip={LOOPBACK}", f"-ip.bind={LOOPBACK}",
         "-admin.ui=false", "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
         "-master.telemetry=false",
         *(f"-{name}={port}" for name, port in ports.items()),
+        *auth_args,
     ]
     log = open(directory / "weed.log", "wb")  # noqa: SIM115 - closed in finally
     process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL)
-    endpoint = Endpoint(url=f"http://{LOOPBACK}:{ports['s3.port']}", kind="seaweedfs")
+    endpoint = Endpoint(url=f"http://{LOOPBACK}:{ports['s3.port']}", kind="seaweedfs",
+                        credentials=credentials)
     try:
         _wait_until_serving(endpoint, process, directory / "weed.log", startup_timeout)
         yield endpoint
