@@ -1,0 +1,38 @@
+# One entry point for people and CI. `make run` and `make test` are the README's two
+# set-up commands: both create .venv and install the project into it first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install run test lint typecheck unit bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -e ".[dev,service]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+## run: serve the HTTP API on 127.0.0.1 with an embedded local file store (no AWS needed)
+run: install
+	$(BIN)/synaptic-s3 serve
+
+## test: lint, type-check and run the whole test suite
+test: install lint typecheck
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy
+
+## unit: the fast tests only (no S3 servers)
+unit: install
+	$(BIN)/python -m pytest tests/unit
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .local-data

@@ -1,0 +1,56 @@
+"""Time-ordered ids: UUIDv7 sessions and the Rust crate's checkpoint ids."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from synaptic_s3.ids import (
+    checkpoint_id_at,
+    checkpoint_id_ns,
+    iso_utc,
+    new_checkpoint_id,
+    uuid7,
+    uuid7_datetime,
+)
+
+
+def test_uuid7_has_version_7_and_the_rfc_variant() -> None:
+    value = uuid7()
+    assert value.version == 7
+    assert value.variant == uuid.RFC_4122
+
+
+def test_uuid7s_are_strictly_increasing_even_within_a_millisecond() -> None:
+    ids = [str(uuid7()) for _ in range(20_000)]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+
+
+def test_uuid7_carries_its_creation_time() -> None:
+    created = uuid7_datetime(str(uuid7()))
+    assert created is not None
+    assert abs(datetime.now(UTC) - created) < timedelta(seconds=5)
+
+
+def test_other_uuids_carry_no_creation_time() -> None:
+    assert uuid7_datetime(str(uuid.uuid4())) is None
+    assert uuid7_datetime("not-a-uuid") is None
+
+
+def test_iso_utc_has_milliseconds_and_z() -> None:
+    moment = datetime(2026, 11, 24, 2, 15, 30, 123456, tzinfo=UTC)
+    assert iso_utc(moment) == "2026-11-24T02:15:30.123Z"
+
+
+def test_checkpoint_ids_are_strictly_increasing_and_fixed_width() -> None:
+    ids = [new_checkpoint_id() for _ in range(20_000)]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+    assert {len(i) for i in ids} == {21}
+
+
+def test_a_checkpoint_id_carries_its_nanoseconds() -> None:
+    assert checkpoint_id_ns("18a1b2c3d4e5f6a7-0001") == 0x18A1B2C3D4E5F6A7
+    assert checkpoint_id_ns("step-1") is None
+    assert checkpoint_id_at(0x18A1B2C3D4E5F6A7) == "18a1b2c3d4e5f6a7-0000"
