@@ -1,0 +1,1 @@
+"""The ``synaptic-s3`` command line (``synaptic_s3.cli.main:main``)."""

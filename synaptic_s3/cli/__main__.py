@@ -1,0 +1,5 @@
+import sys
+
+from synaptic_s3.cli.main import main
+
+sys.exit(main())

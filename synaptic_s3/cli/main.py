@@ -1,0 +1,497 @@
+"""``synaptic-s3``: operate sessions in any store, and serve the HTTP API locally.
+
+argparse (stdlib) parses; rich renders tables, conversations and progress bars. rich
+is imported only by the commands that print, never by the Lambda handler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from synaptic_s3.service.store_url import DEFAULT_STORE_URL, StoreURLError, parse_store_url
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from synaptic_s3.session import SessionManager
+
+T = TypeVar("T")
+
+EPILOG = """\
+store URLs:
+  file://PATH                      JSON files under PATH (default: file://.local-data)
+  memory://                        in this process only (for trying things out)
+  s3://BUCKET/PREFIX?endpoint_url=URL&region=REGION
+                                   any S3 endpoint (AWS, MinIO, SeaweedFS, moto);
+                                   credentials come from the usual AWS chain
+The default store is $SYNAPTIC_STORE_URL, else file://.local-data.
+
+examples:
+  synaptic-s3 serve                          # the HTTP API on http://127.0.0.1:8080
+  synaptic-s3 create
+  synaptic-s3 append SESSION_ID --content "Hello"
+  synaptic-s3 show SESSION_ID
+  synaptic-s3 export --all -o backup.json
+  synaptic-s3 import backup.json --store s3://my-bucket/sessions
+"""
+
+
+class CliError(Exception):
+    """A failure explained to the user (exit status 1, no traceback)."""
+
+
+# -- plumbing -----------------------------------------------------------------------------
+
+
+def _console(stderr: bool = False) -> Console:
+    try:
+        from rich.console import Console
+    except ImportError:  # pragma: no cover - rich is in the service extra
+        raise CliError("this command needs rich: pip install 'synaptic-s3[service]'") from None
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def _run_with_manager(args: argparse.Namespace,
+                      work: Callable[[SessionManager], Awaitable[T]]) -> T:
+    from synaptic_s3.session import SessionManager
+
+    try:
+        spec = parse_store_url(args.store)
+    except StoreURLError as exc:
+        raise CliError(f"--store: {exc}") from None
+
+    async def main() -> T:
+        async with spec.open() as store:
+            return await work(SessionManager(store))
+
+    return asyncio.run(main())
+
+
+def _progress(console: Console, enabled: bool) -> Any:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, disable=not enabled, transient=False)
+
+
+def _show_progress(args: argparse.Namespace, total: int) -> bool:
+    return not args.no_progress and total > 1
+
+
+# -- commands -----------------------------------------------------------------------------
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    async def work(manager: SessionManager) -> list[str]:
+        return [await manager.create_session() for _ in range(args.count)]
+
+    for session_id in _run_with_manager(args, work):
+        print(session_id)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    async def work(manager: SessionManager) -> list[dict[str, Any]]:
+        infos = await manager.list_sessions()
+        if args.limit is not None:
+            infos = infos[: args.limit]
+        rows = []
+        for info in infos:
+            row: dict[str, Any] = info.to_dict()
+            if args.messages:
+                row["messages"] = len(await manager.memory().load(info.id))
+            rows.append(row)
+        return rows
+
+    rows = _run_with_manager(args, work)
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} session(s) in {args.store}", title_justify="left")
+    table.add_column("id", no_wrap=True)
+    table.add_column("created_at", no_wrap=True)
+    if args.messages:
+        table.add_column("messages", justify="right")
+    for row in rows:
+        cells = [row["id"], row["created_at"]]
+        if args.messages:
+            cells.append(str(row["messages"]))
+        table.add_row(*cells)
+    _console().print(table)
+    return 0
+
+
+_ROLE_STYLE = {"human": "bold cyan", "assistant": "bold green", "system": "bold magenta",
+               "tool": "bold yellow", "chat": "bold blue", "remove": "dim"}
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from synaptic_s3.cli.transfer import export_session
+
+    entry = _run_with_manager(args, lambda m: export_session(m, args.session_id))
+    if args.last is not None:
+        entry["messages"] = entry["messages"][-args.last:] if args.last else []
+    if args.json:
+        print(json.dumps(entry, indent=2, ensure_ascii=False))
+        return 0
+    from rich.markup import escape
+    from rich.panel import Panel
+    from rich.rule import Rule
+
+    console = _console()
+    info = entry["session"]
+    console.print(Rule(f"session {info['id']}"))
+    console.print(f"created {info['created_at']}  ·  {len(entry['messages'])} message(s)  ·  "
+                  f"{len(entry['checkpoints'])} checkpoint(s)")
+    if entry["summary"] is not None:
+        console.print(Panel(escape(entry["summary"]), title="summary", title_align="left"))
+    for message in entry["messages"]:
+        role = message["role"]
+        label = message.get("custom_role") if role == "chat" else role
+        if role == "remove":
+            console.print(f"[dim]- removes message {escape(str(message.get('id')))}[/dim]")
+            continue
+        head = f"[{_ROLE_STYLE.get(role, 'bold')}]{escape(str(label))}[/]"
+        if message.get("name"):
+            head += f" [dim]({escape(message['name'])})[/dim]"
+        if role == "tool":
+            head += f" [dim]→ call {escape(str(message.get('tool_call_id')))}[/dim]"
+        console.print(head)
+        if message.get("content"):
+            console.print("  " + escape(message["content"]).replace("\n", "\n  "))
+        for call in message.get("tool_calls") or ():
+            arguments = json.dumps(call.get("arguments"), ensure_ascii=False)
+            console.print(f"  [yellow]⚙ {escape(call.get('name', '?'))}"
+                          f"({escape(arguments)})[/yellow] [dim]id={escape(call.get('id', '?'))}"
+                          "[/dim]")
+    if entry["checkpoints"]:
+        latest = entry["checkpoints"][-1]
+        console.print(f"[dim]latest checkpoint {escape(latest['id'])}"
+                      f" (next node: {escape(str(latest.get('next_node')))})[/dim]")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    if not args.session_ids and not args.all:
+        raise CliError("name the sessions to delete, or pass --all")
+    if args.all and not args.yes:
+        if not sys.stdin.isatty():
+            raise CliError("--all deletes every session: add --yes to confirm")
+        answer = input(f"Delete EVERY session in {args.store}? Type 'yes': ")
+        if answer.strip() != "yes":
+            raise CliError("nothing deleted")
+    console = _console(stderr=True)
+
+    async def work(manager: SessionManager) -> tuple[int, list[str]]:
+        ids = list(args.session_ids)
+        if args.all:
+            ids = [info.id for info in await manager.list_sessions()]
+        missing: list[str] = []
+        deleted = 0
+        with _progress(console, _show_progress(args, len(ids))) as progress:
+            task = progress.add_task("deleting", total=len(ids))
+            for session_id in ids:
+                if await manager.get_session(session_id) is None:
+                    missing.append(session_id)
+                else:
+                    await manager.delete_session(session_id)
+                    deleted += 1
+                progress.advance(task)
+        return deleted, missing
+
+    deleted, missing = _run_with_manager(args, work)
+    for session_id in missing:
+        console.print(f"[yellow]no session {session_id}[/yellow]")
+    console.print(f"deleted {deleted} session(s)")
+    return 1 if missing and not args.all else 0
+
+
+def cmd_append(args: argparse.Namespace) -> int:
+    from synaptic_s3.core.messages import Message
+
+    if args.json is not None or args.file is not None:
+        text = args.json
+        if args.file is not None:
+            text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
+        try:
+            data = json.loads(text or "")
+        except ValueError as exc:
+            raise CliError(f"not valid JSON: {exc}") from None
+        items = data.get("messages") if isinstance(data, dict) and "messages" in data else data
+        items = items if isinstance(items, list) else [items]
+        messages = [Message.from_dict(item) for item in items]
+    else:
+        if args.content is None:
+            raise CliError("give --content TEXT (or --json / --file with wire-format messages)")
+        fields: dict[str, Any] = {"role": args.role, "content": args.content}
+        if args.tool_call_id:
+            fields["tool_call_id"] = args.tool_call_id
+        if args.custom_role:
+            fields["custom_role"] = args.custom_role
+        messages = [Message.from_dict(fields)]
+
+    async def work(manager: SessionManager) -> None:
+        if await manager.get_session(args.session_id) is None:
+            from synaptic_s3.core.errors import NotFoundError
+
+            raise NotFoundError("session", args.session_id)
+        await manager.memory().append_many(args.session_id, messages)
+
+    _run_with_manager(args, work)
+    for message in messages:
+        print(message.id)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from synaptic_s3.cli.transfer import envelope, export_session
+
+    if not args.session_ids and not args.all:
+        raise CliError("name the sessions to export, or pass --all")
+    console = _console(stderr=True)
+
+    async def work(manager: SessionManager) -> list[dict[str, Any]]:
+        ids = list(args.session_ids)
+        if args.all:
+            ids = [info.id for info in await manager.list_sessions()]
+        entries = []
+        with _progress(console, _show_progress(args, len(ids))) as progress:
+            task = progress.add_task("exporting", total=len(ids))
+            for session_id in ids:
+                entries.append(await export_session(manager, session_id))
+                progress.advance(task)
+        return entries
+
+    document = envelope(_run_with_manager(args, work))
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        console.print(f"exported {len(document['sessions'])} session(s) to {args.output}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from synaptic_s3.cli.transfer import import_session, parse_export
+    from synaptic_s3.core.errors import SynapticError
+
+    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
+    try:
+        entries = parse_export(json.loads(text))
+    except ValueError as exc:
+        raise CliError(f"{args.file}: {exc}") from None
+    console = _console(stderr=True)
+
+    async def work(manager: SessionManager) -> tuple[list[tuple[str, str]], list[str]]:
+        done: list[tuple[str, str]] = []
+        failed: list[str] = []
+        with _progress(console, _show_progress(args, len(entries))) as progress:
+            task = progress.add_task("importing", total=len(entries))
+            for entry in entries:
+                old = str(entry["session"].get("id"))
+                try:
+                    done.append((old, await import_session(manager, entry,
+                                                           new_id=args.new_ids)))
+                except (SynapticError, ValueError) as exc:
+                    failed.append(f"{old}: {exc}")
+                progress.advance(task)
+        return done, failed
+
+    done, failed = _run_with_manager(args, work)
+    for old, new in done:
+        print(new if old == new else f"{old} -> {new}")
+    for problem in failed:
+        console.print(f"[red]not imported: {problem}[/red]")
+    console.print(f"imported {len(done)} of {len(entries)} session(s)")
+    return 1 if failed else 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        import aws_lambda_powertools  # noqa: F401
+    except ImportError:
+        raise CliError("serve needs the service extra: pip install 'synaptic-s3[service]'"
+                       ) from None
+    from synaptic_s3.cli.server import serve
+
+    if args.s3_emulator and args.store_given:
+        raise CliError("--s3-emulator and --store exclude each other")
+    try:
+        serve(store_url=args.store, host=args.host, port=args.port,
+              s3_emulator=args.s3_emulator, isolation=args.isolation,
+              max_body_bytes=args.max_body_bytes, verbose=args.verbose)
+    except OSError as exc:
+        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
+                       ) from None
+    except StoreURLError as exc:
+        raise CliError(f"--store: {exc}") from None
+    return 0
+
+
+# -- the parser -----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    default_store = os.environ.get("SYNAPTIC_STORE_URL") or DEFAULT_STORE_URL
+    store_help = f"where sessions live (default: {default_store})"
+    # Before or after the command name; SUPPRESS keeps a subcommand from resetting it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--store", metavar="URL", default=argparse.SUPPRESS, help=store_help)
+    parser = argparse.ArgumentParser(
+        prog="synaptic-s3",
+        description="Operate LLM-agent sessions kept in S3 (or local files), and serve "
+        "their HTTP API locally.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from synaptic_s3 import __version__
+
+    parser.add_argument("--store", metavar="URL", default=None, help=store_help)
+    parser.add_argument("--version", action="version", version=f"synaptic-s3 {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str,
+            description: str | None = None) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, parents=[common], help=help_text,
+                                 description=description or help_text,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=EPILOG.split("\n\n")[0])
+        command.set_defaults(handler=handler)
+        return command
+
+    create = add("create", cmd_create, "create a session and print its id")
+    create.add_argument("--count", type=_positive, default=1, help="how many (default 1)")
+
+    listing = add("list", cmd_list, "list sessions, oldest first, as a table")
+    listing.add_argument("--limit", type=_positive, help="show at most N sessions")
+    listing.add_argument("--messages", action="store_true",
+                         help="count each session's messages (one read per session)")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    show = add("show", cmd_show, "print a session's conversation, readably",
+               "Print a session: its summary, its messages (roles, tool calls) and its "
+               "latest checkpoint.")
+    show.add_argument("session_id", metavar="SESSION_ID")
+    show.add_argument("--last", type=_non_negative, metavar="N", help="only the newest N messages")
+    show.add_argument("--json", action="store_true",
+                      help="print the session as JSON (the export format of one session)")
+
+    delete = add("delete", cmd_delete, "delete sessions and everything they own",
+                 "Delete sessions: messages, summary, checkpoints and metadata.")
+    delete.add_argument("session_ids", nargs="*", metavar="SESSION_ID")
+    delete.add_argument("--all", action="store_true", help="delete EVERY session in the store")
+    delete.add_argument("--yes", action="store_true", help="do not ask before --all")
+    delete.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    append = add("append", cmd_append, "append messages to a session",
+                 "Append one message (--role/--content) or wire-format messages "
+                 "(--json, --file: one object, a list, or {\"messages\": [...]}). "
+                 "Prints the ids of the messages.")
+    append.add_argument("session_id", metavar="SESSION_ID")
+    append.add_argument("--role", default="human",
+                        choices=["human", "assistant", "system", "tool", "chat"],
+                        help="role of the message (default human)")
+    append.add_argument("--content", metavar="TEXT", help="the message text")
+    append.add_argument("--tool-call-id", help="for --role tool: the call it answers")
+    append.add_argument("--custom-role", help="for --role chat: the role's name")
+    append.add_argument("--json", metavar="JSON", help="wire-format message(s) as JSON text")
+    append.add_argument("--file", metavar="PATH", help="wire-format message(s) from a file, "
+                        "or - for standard input")
+
+    export = add("export", cmd_export, "export sessions as JSON",
+                 "Export sessions (metadata, messages, summary, checkpoints) as one JSON "
+                 "document, to a file or standard output.")
+    export.add_argument("session_ids", nargs="*", metavar="SESSION_ID")
+    export.add_argument("--all", action="store_true", help="export every session")
+    export.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    export.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    imp = add("import", cmd_import, "import sessions from an export",
+              "Import the sessions of an export document. Each keeps its id (a session "
+              "that already exists is reported and skipped) unless --new-ids.")
+    imp.add_argument("file", metavar="FILE", help="an export document, or - for stdin")
+    imp.add_argument("--new-ids", action="store_true", help="import as new sessions")
+    imp.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    serve = add("serve", cmd_serve, "serve the HTTP API on 127.0.0.1",
+                "Serve the HTTP API through the Lambda handler itself, on this machine, "
+                "backed by --store (default local files) or by an S3 emulator.")
+    serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=8080, help="port (default 8080; 0 = any)")
+    serve.add_argument("--s3-emulator", action="store_true",
+                       help="start a local S3 (moto) and keep sessions there (in memory)")
+    serve.add_argument("--isolation", choices=["none", "jwt"], default="none",
+                       help="jwt: per-user data by the 'sub' of a Bearer token (NOT "
+                       "verified locally)")
+    serve.add_argument("--max-body-bytes", type=_positive, help="request body limit "
+                       "(default 1 MiB)")
+    serve.add_argument("--verbose", action="store_true",
+                       help="access log and the handler's JSON logs")
+    return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be 0..65535")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.store_given = args.store is not None
+    if args.store is None:
+        args.store = os.environ.get("SYNAPTIC_STORE_URL") or DEFAULT_STORE_URL
+    from synaptic_s3.core.errors import NotFoundError, SynapticError
+
+    try:
+        return int(args.handler(args))
+    except CliError as exc:
+        print(f"synaptic-s3: {exc}", file=sys.stderr)
+    except NotFoundError as exc:
+        print(f"synaptic-s3: {exc}", file=sys.stderr)
+    except SynapticError as exc:
+        print(f"synaptic-s3: {type(exc).__name__}: {exc}", file=sys.stderr)
+    except FileNotFoundError as exc:
+        print(f"synaptic-s3: {exc.filename}: no such file", file=sys.stderr)
+    except BrokenPipeError:  # e.g. `synaptic-s3 export --all | head`
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        print("synaptic-s3: interrupted", file=sys.stderr)
+        return 130
+    return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

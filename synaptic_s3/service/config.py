@@ -1,0 +1,80 @@
+"""Service configuration, read ONLY from environment variables (see docs/service.md).
+
+=============================  ==========================================================
+``SESSIONS_BUCKET``            the S3 bucket (required on Lambda unless SYNAPTIC_STORE_URL)
+``SESSIONS_PREFIX``            key prefix inside the bucket (default: none)
+``S3_ENDPOINT_URL``            another S3 endpoint (MinIO, SeaweedFS, moto); default AWS
+``SYNAPTIC_STORE_URL``         any store URL (memory://, file://, s3://); overrides the
+                               three above (the local server sets it)
+``ISOLATION_MODE``             ``none`` (default) or ``jwt``: per-subject prefixes
+``MAX_BODY_BYTES``             largest request body accepted (default 1 MiB; < 6 MB)
+``LOG_LEVEL``                  Powertools Logger level (default INFO)
+``POWERTOOLS_SERVICE_NAME``    service name in logs and metrics (default synaptic-s3)
+``POWERTOOLS_METRICS_NAMESPACE`` CloudWatch namespace of the EMF metrics (default SynapticS3)
+=============================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from synaptic_s3.service.store_url import StoreSpec, StoreURLError, parse_store_url
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
+"""Lambda's synchronous invocation payload cap; MAX_BODY_BYTES must stay below it."""
+ISOLATION_MODES = ("none", "jwt")
+DEFAULT_SERVICE_NAME = "synaptic-s3"
+DEFAULT_METRICS_NAMESPACE = "SynapticS3"
+
+
+class ConfigError(ValueError):
+    """The environment does not describe a usable service; the message says why."""
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """What the handler needs; build it with :meth:`from_env`."""
+
+    store: StoreSpec
+    isolation: str = "none"
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_cached_scopes: int = 256
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServiceConfig:
+        env = os.environ if environ is None else environ
+        store_url = env.get("SYNAPTIC_STORE_URL", "").strip()
+        try:
+            if store_url:
+                store = parse_store_url(store_url)
+            else:
+                bucket = env.get("SESSIONS_BUCKET", "").strip()
+                if not bucket:
+                    raise ConfigError("SESSIONS_BUCKET is not set (nor SYNAPTIC_STORE_URL)")
+                options = {}
+                endpoint = env.get("S3_ENDPOINT_URL", "").strip()
+                if endpoint:
+                    options["endpoint_url"] = endpoint
+                region = env.get("AWS_REGION", "").strip()
+                if region:
+                    options["region"] = region
+                store = StoreSpec("s3", bucket=bucket,
+                                  prefix=env.get("SESSIONS_PREFIX", "").strip().strip("/"),
+                                  options=options)
+        except StoreURLError as exc:
+            raise ConfigError(f"SYNAPTIC_STORE_URL: {exc}") from None
+        isolation = env.get("ISOLATION_MODE", "none").strip().lower() or "none"
+        if isolation not in ISOLATION_MODES:
+            raise ConfigError(f"ISOLATION_MODE must be one of {', '.join(ISOLATION_MODES)}, "
+                              f"not {isolation!r}")
+        raw_limit = env.get("MAX_BODY_BYTES", "").strip()
+        try:
+            max_body = int(raw_limit) if raw_limit else DEFAULT_MAX_BODY_BYTES
+        except ValueError:
+            raise ConfigError(f"MAX_BODY_BYTES must be an integer, not {raw_limit!r}") from None
+        if not 1 <= max_body < LAMBDA_PAYLOAD_LIMIT:
+            raise ConfigError(f"MAX_BODY_BYTES must be between 1 and {LAMBDA_PAYLOAD_LIMIT - 1}")
+        return cls(store=store, isolation=isolation, max_body_bytes=max_body)

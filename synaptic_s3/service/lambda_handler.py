@@ -1,0 +1,37 @@
+"""The Lambda entry point: ``handler(event, context)`` for API Gateway HTTP API (v2.0).
+
+Everything a warm container reuses is built once, here, at import: the configuration
+(from the environment only), ONE event loop (:class:`asyncio.Runner`), the resolver,
+and -- on the first request -- ONE store with ONE S3 client, shared by the managers
+of every isolation scope. ``handlers/app.py`` re-exports :func:`handler`, and the
+local server (``synaptic-s3 serve``) calls this very function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+
+from synaptic_s3.service.app import ServiceApp, logger, metrics
+from synaptic_s3.service.config import ConfigError, ServiceConfig
+
+runner = asyncio.Runner()
+"""The container's one event loop; the S3 client lives on it across invocations."""
+
+try:
+    _config: ServiceConfig | None = ServiceConfig.from_env()
+    _config_error = None
+except ConfigError as exc:  # reported on every request (500 + an error log), not at import
+    _config, _config_error = None, str(exc)
+
+app = ServiceApp(_config, runner, config_error=_config_error)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP,
+                              clear_state=True)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Answer one HTTP API event (every route; see docs/openapi.json)."""
+    return app.handle(event, context)
