@@ -45,7 +45,11 @@ class Item:
 
 @dataclass(frozen=True, slots=True)
 class KeyPage:
-    """One page of :meth:`Store.list_keys`; ``next_after`` is ``None`` on the last page."""
+    """One page of :meth:`Store.list_keys`.
+
+    ``next_after`` is ``None`` when nothing follows; otherwise pass it as ``after`` to
+    get the next page (which, on S3, may turn out empty: a full page is not followed
+    by a look-ahead request)."""
 
     keys: list[str]
     next_after: str | None

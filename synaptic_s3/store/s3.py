@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 
 ServerSideEncryption = Literal["AES256", "aws:kms"]
 _DELETE_BATCH = 1000  # DeleteObjects' limit
+_LIST_PAGE = 1000  # ListObjectsV2's largest page
 _ACCESS_DENIED = {
     "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled",
 }
@@ -322,19 +323,30 @@ class S3Store(Store):
         if limit < 1:
             raise ValueError("limit must be at least 1")
         prefix = self._prefix + namespace_prefix(ns)
-        args: dict[str, Any] = {"Delimiter": "/", "MaxKeys": min(limit + 1, _DELETE_BATCH)}
+        request: dict[str, Any] = {"Bucket": self._bucket, "Prefix": prefix, "Delimiter": "/"}
         if after is not None:
-            args["StartAfter"] = prefix + path_order(after)
+            request["StartAfter"] = prefix + path_order(after)
+        client = await self.client()
         keys: list[str] = []
-        async for page in self._pages(ns, prefix, **args):
+        truncated = False
+        while len(keys) < limit:
+            # Ask for exactly what is missing: no peeking past the page, so listing N
+            # keys page by page costs ceil(N/1000) requests.
+            request["MaxKeys"] = min(limit - len(keys), _LIST_PAGE)
+            try:
+                page = await client.list_objects_v2(**request)
+            except (ClientError, *_TRANSPORT_ERRORS) as exc:
+                raise self._translate(exc, "ListObjectsV2", ns) from exc
             for entry in page.get("Contents", ()):
                 parsed = parse_path(entry["Key"][len(self._prefix):])
                 if parsed is not None and parsed[0] == ns:
                     keys.append(parsed[1])
-            if len(keys) > limit:
+            truncated = bool(page.get("IsTruncated"))
+            if not truncated:
                 break
-        page_keys = keys[:limit]
-        return KeyPage(page_keys, page_keys[-1] if len(keys) > limit else None)
+            request.pop("StartAfter", None)
+            request["ContinuationToken"] = page["NextContinuationToken"]
+        return KeyPage(keys, keys[-1] if truncated and keys else None)
 
     async def _object_keys(self, namespace: Namespace) -> AsyncIterator[list[str]]:
         """Every object key under a namespace (sub-namespaces included), page by page."""
