@@ -181,7 +181,7 @@ def make_request_handler(handler: Handler, *, jwt: bool, quiet: bool
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _dispatch
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             if not quiet:
                 sys.stderr.write(f"{self.address_string()} - {format % args}\n")
 
@@ -202,7 +202,8 @@ def resolve_store(store_url: str, s3_emulator: bool) -> Iterator[StoreSpec]:
     try:
         from synaptic_s3.testing.servers import DUMMY_CREDENTIALS, create_bucket, moto_server
     except ImportError as exc:  # pragma: no cover - moto is in the dev extra
-        raise SystemExit(f"--s3-emulator needs moto: pip install 'synaptic-s3[dev]' ({exc})")
+        raise SystemExit(f"--s3-emulator needs moto: pip install 'synaptic-s3[dev]' ({exc})"
+                         ) from None
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines

@@ -18,8 +18,8 @@ import re
 import time
 import warnings
 from collections import OrderedDict
-from collections.abc import Coroutine, Mapping
-from typing import Annotated, Any, TypeVar
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Annotated, Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -60,6 +60,8 @@ from synaptic_s3.service.requests import screen_event, strict_loads
 from synaptic_s3.session import SessionManager
 
 T = TypeVar("T")
+RouteFunction = Callable[..., "Response[Any]"]
+Decorator = Callable[[RouteFunction], RouteFunction]
 
 # Logger reads LOG_LEVEL; both read POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE.
 _SERVICE_NAME = os.environ.get("POWERTOOLS_SERVICE_NAME") or DEFAULT_SERVICE_NAME
@@ -76,7 +78,8 @@ MAX_LAST = 100_000
 LATEST = "latest"
 # What Powertools' route parameters can match: an id with other characters can be
 # stored by the library but not addressed in a URL, so the API refuses to create one.
-_URL_ID = re.compile(r"^[-._~()'!*:@,;=+&$%<> \[\]{}|^\w]+$")
+_URL_ID_CLASS = r"[-._~()'!*:@,;=+&$%<> \[\]{}|^\w]"
+_URL_ID = re.compile(f"^{_URL_ID_CLASS}+$")
 
 _ERROR = {"content": {JSON: {"model": ErrorReply}}}
 _COMMON_ERRORS: dict[int, Any] = {
@@ -132,7 +135,8 @@ class ServiceApp:
         self._store = store
         self._managers: OrderedDict[tuple[str, ...], SessionManager] = OrderedDict()
         self._manager: SessionManager | None = None
-        self._route_table: list[tuple[re.Pattern[str], str, str]] = []
+        # (any id, ids Powertools can match, method, operationId) per route
+        self._route_table: list[tuple[re.Pattern[str], re.Pattern[str], str, str]] = []
         self.resolver = self._build_resolver()
 
     # -- per request state ----------------------------------------------------------------
@@ -254,13 +258,23 @@ class ServiceApp:
 
     def operation_of(self, method: str, path: str) -> str:
         """The operationId of the route a request goes to (for logs and metrics)."""
-        for pattern, route_method, operation in self._route_table:
-            if route_method == method and pattern.match(path):
+        for loose, _, route_method, operation in self._route_table:
+            if route_method == method and loose.match(path):
                 return operation
         return "unknown"
 
-    def _allowed_methods(self, path: str) -> list[str]:
-        return sorted({m for pattern, m, _ in self._route_table if pattern.match(path)})
+    def _not_routed(self, method: str, path: str) -> tuple[int, str, str, dict[str, str]]:
+        """Why no route took a request: 405 (other methods exist), 400 (an id with
+        characters no route accepts) or 404."""
+        allowed = sorted({m for _, strict, m, _ in self._route_table if strict.match(path)})
+        if allowed:
+            return (405, "method_not_allowed",
+                    f"{method} is not allowed on this path (allowed: {', '.join(allowed)})",
+                    {"Allow": ", ".join(allowed)})
+        if any(loose.match(path) for loose, _, _, _ in self._route_table):
+            return (400, "invalid_id", "invalid id: an id in the path holds characters "
+                    "that ids may not contain", {})
+        return 404, "route_not_found", "no route for this path", {}
 
     # -- routes -------------------------------------------------------------------------------
 
@@ -269,11 +283,16 @@ class ServiceApp:
                                      json_body_deserializer=strict_loads)
         service = self
 
-        def route(method: str, rule: str, operation: str, **options: Any) -> Any:
-            regex = "^" + re.sub(r"<\w+>", r"[^/]+", rule) + "$"
-            self._route_table.append((re.compile(regex), method, operation))
+        def route(method: str, rule: str, operation: str, **options: Any) -> Decorator:
+            loose = re.compile("^" + re.sub(r"<\w+>", r"[^/]+", rule) + "$")
+            strict = re.compile("^" + re.sub(r"<\w+>", lambda _: _URL_ID_CLASS + "+", rule)
+                                + "$")
+            self._route_table.append((loose, strict, method, operation))
             register = getattr(app, method.lower())
-            return register(rule, operation_id=operation, **options)
+            return cast(Decorator, register(rule, operation_id=operation, **options))
+
+        def on(exc_class: type[Exception]) -> Decorator:
+            return cast(Decorator, app.exception_handler(exc_class))
 
         def require_session(session_id: str) -> SessionManager:
             manager = service.manager
@@ -424,27 +443,20 @@ class ServiceApp:
                 raise NotFoundError("checkpoint", checkpoint_id)
             return _json(200, found.to_dict())
 
-        @app.exception_handler(RequestValidationError)
+        @on(RequestValidationError)
         def on_validation_error(exc: RequestValidationError) -> Response[Any]:
             code, message, status = explain_validation_errors(exc.errors())
             logger.debug(f"client error: {message}", extra={"error_code": code})
             return _json(status, error_body(code, message, service._request_id))
 
-        @app.not_found
+        @on(RouteNotFound)
         def on_route_not_found(exc: RouteNotFound) -> Response[Any]:
             event = app.current_event
-            path = event.path
-            allowed = self._allowed_methods(path)
-            if allowed:
-                return _json(405, error_body("method_not_allowed",
-                                             f"{event.http_method} is not allowed on this path "
-                                             f"(allowed: {', '.join(allowed)})",
-                                             service._request_id),
-                             {"Allow": ", ".join(allowed)})
-            return _json(404, error_body("route_not_found", "no route for this path",
-                                         service._request_id))
+            status, code, message, headers = self._not_routed(event.http_method.upper(),
+                                                              event.path)
+            return _json(status, error_body(code, message, service._request_id), headers)
 
-        @app.exception_handler(Exception)
+        @on(Exception)
         def on_error(exc: Exception) -> Response[Any]:
             outcome = outcome_for(exc)
             self._log_outcome(outcome.log_level, outcome.code, exc)

@@ -115,7 +115,8 @@ def explain_validation_errors(errors: Sequence[Any]) -> tuple[str, str, int]:
         kind = error.get("type", "")
         if kind == "json_invalid":
             ctx = error.get("ctx") or {}
-            return "invalid_json", f"the body is not valid JSON: {ctx.get('error', 'parse error')}", 400
+            reason = ctx.get("error", "parse error")
+            return "invalid_json", f"the body is not valid JSON: {reason}", 400
         loc = [str(part) for part in error.get("loc", ()) if not _is_union_tag(part)]
         msg = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
         where = ".".join(loc)

@@ -51,9 +51,14 @@ def screen_event(event: Mapping[str, Any], max_body_bytes: int) -> dict[str, Any
     except UnicodeDecodeError as exc:
         raise ApiError(400, "invalid_json",
                        f"the body is not valid UTF-8 (byte {exc.start})") from None
-    method = _method(event)
-    if method in _BODY_METHODS:
+    if _method(event) in _BODY_METHODS:
         _check_content_type(event)
+        # Powertools reads only a literal "application/json"; the variants accepted
+        # above (case, charset, +json) are the same thing to us.
+        headers = {k: v for k, v in (event.get("headers") or {}).items()
+                   if not (isinstance(k, str) and k.lower() == "content-type")}
+        headers["content-type"] = "application/json"
+        screened["headers"] = headers
     screened["body"] = text
     screened["isBase64Encoded"] = False
     return screened
@@ -117,7 +122,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def strict_loads(text: str | bytes) -> Any:
-    """Parse JSON strictly; every problem is a :class:`json.JSONDecodeError` whose
+    """Parse a JSON object strictly; every problem is a :class:`json.JSONDecodeError` whose
     message says what is wrong (Powertools turns it into a 400 ``invalid_json``)."""
     doc = text if isinstance(text, str) else text.decode("utf-8", "replace")
     try:
@@ -131,7 +136,24 @@ def strict_loads(text: str | bytes) -> Any:
         raise json.JSONDecodeError(str(exc), doc, 0) from None
     if _depth_exceeds(value, MAX_JSON_DEPTH):
         raise json.JSONDecodeError(f"nested deeper than {MAX_JSON_DEPTH} levels", doc, 0)
+    if not isinstance(value, dict):
+        # Every body of this API is an object (Powertools would also quietly take the
+        # first element of an array for a non-list parameter: never let it).
+        raise json.JSONDecodeError(f"the body must be a JSON object, not "
+                                   f"{_json_type(value)}", doc, 0)
     return value
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a number"
 
 
 def _depth_exceeds(value: Any, limit: int) -> bool:

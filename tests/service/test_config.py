@@ -1,0 +1,86 @@
+"""Configuration from the environment, and the one store-URL parser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from synaptic_s3 import FileStore, InMemoryStore
+from synaptic_s3.service.config import DEFAULT_MAX_BODY_BYTES, ConfigError, ServiceConfig
+from synaptic_s3.service.pagination import decode_cursor, encode_cursor
+from synaptic_s3.service.store_url import StoreURLError, parse_store_url
+
+
+def test_lambda_environment() -> None:
+    config = ServiceConfig.from_env({"SESSIONS_BUCKET": "b", "SESSIONS_PREFIX": "/p/q/",
+                                     "S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+                                     "AWS_REGION": "eu-west-1"})
+    assert config.store.scheme == "s3"
+    assert (config.store.bucket, config.store.prefix) == ("b", "p/q")
+    assert config.store.options == {"endpoint_url": "http://127.0.0.1:9000",
+                                    "region": "eu-west-1"}
+    assert config.isolation == "none"
+    assert config.max_body_bytes == DEFAULT_MAX_BODY_BYTES
+    jwt = ServiceConfig.from_env({"SESSIONS_BUCKET": "b", "ISOLATION_MODE": "JWT",
+                                  "MAX_BODY_BYTES": "2048"})
+    assert (jwt.isolation, jwt.max_body_bytes) == ("jwt", 2048)
+
+
+def test_store_url_overrides_bucket() -> None:
+    config = ServiceConfig.from_env({"SYNAPTIC_STORE_URL": "memory://",
+                                     "SESSIONS_BUCKET": "ignored"})
+    assert config.store.scheme == "memory"
+
+
+@pytest.mark.parametrize(("env", "fragment"), [
+    ({}, "SESSIONS_BUCKET"),
+    ({"SESSIONS_BUCKET": "b", "ISOLATION_MODE": "cookie"}, "ISOLATION_MODE"),
+    ({"SESSIONS_BUCKET": "b", "MAX_BODY_BYTES": "lots"}, "MAX_BODY_BYTES"),
+    ({"SESSIONS_BUCKET": "b", "MAX_BODY_BYTES": str(6 * 1024 * 1024)}, "MAX_BODY_BYTES"),
+    ({"SESSIONS_BUCKET": "b", "MAX_BODY_BYTES": "0"}, "MAX_BODY_BYTES"),
+    ({"SYNAPTIC_STORE_URL": "ftp://x"}, "SYNAPTIC_STORE_URL"),
+])
+def test_bad_environments(env: dict[str, str], fragment: str) -> None:
+    with pytest.raises(ConfigError, match=fragment):
+        ServiceConfig.from_env(env)
+
+
+def test_store_urls(tmp_path: Path) -> None:
+    assert isinstance(parse_store_url("memory://").open(), InMemoryStore)
+    spec = parse_store_url(f"file://{tmp_path}/data")
+    assert spec.path == tmp_path / "data"
+    store = spec.open()
+    assert isinstance(store, FileStore)
+    assert store.root == tmp_path / "data"
+    assert parse_store_url("file://.local-data").path == Path(".local-data")
+    assert parse_store_url("file://~/x").path == Path.home() / "x"
+    s3 = parse_store_url("s3://bucket/a/b/?endpoint_url=http://127.0.0.1:9000&region=us-east-1")
+    assert (s3.bucket, s3.prefix) == ("bucket", "a/b")
+    assert s3.options == {"endpoint_url": "http://127.0.0.1:9000", "region": "us-east-1"}
+    assert parse_store_url(s3.to_url()) == s3
+    assert parse_store_url(spec.to_url()) == spec
+    kms = parse_store_url("s3://b?sse=aws:kms&kms_key_id=alias/k")
+    assert kms.options == {"sse": "aws:kms", "kms_key_id": "alias/k"}
+    assert kms.prefix == ""
+    assert "s3://b/" in kms.display()
+
+
+@pytest.mark.parametrize("url", [
+    "", "   ", "bucket/prefix", "ftp://x", "memory://x", "file://", "file://a?b=c",
+    "s3://", "s3:///prefix", "s3://user:secret@bucket/p", "s3://b/p?region=",
+    "s3://b/p?unknown=1", "s3://b/p?region=a&region=b", "s3://b/../p",
+    "s3://b/p?sse=rot13", "s3://b/p?kms_key_id=k", "s3://b/p?endpoint_url=file:///etc",
+    "s3://b/p#frag",
+])
+def test_bad_store_urls(url: str) -> None:
+    with pytest.raises(StoreURLError):
+        parse_store_url(url)
+
+
+def test_cursor_round_trip() -> None:
+    for session_id in ("01900000-0000-7000-8000-000000000000", "legacy id é"):
+        cursor = encode_cursor(session_id)
+        assert cursor.isascii()
+        assert "=" not in cursor
+        assert decode_cursor(cursor) == session_id
