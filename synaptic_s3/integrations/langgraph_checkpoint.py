@@ -25,6 +25,9 @@ Everything of a thread is under ``("checkpoints", T)``, so
 * Pending writes are one object each. A regular write is created only if absent
   (the first one wins, as in LangGraph's own savers); special writes (errors,
   interrupts, resumes) are replaced.
+* Of LangGraph's optional extensions, ``copy_thread`` is implemented. ``prune`` and
+  ``delete_for_runs`` are not: done naively they break ``DeltaChannel`` histories
+  (see their LangGraph docstrings), and the latter needs a scan of every thread.
 """
 
 from __future__ import annotations
@@ -235,6 +238,28 @@ class SynapticSaver(BaseCheckpointSaver[str]):
             self._store.delete_namespace((CHECKPOINTS, thread, WRITES_LABEL)),
         )
 
+    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        """Copy every checkpoint and write of a thread to another thread id (a fork
+        that shares the whole history). Writes are copied before the checkpoints,
+        so a reader of the target never sees a checkpoint without its writes."""
+        source = encode_label(str(source_thread_id), keep_valid=True)
+        target = encode_label(str(target_thread_id), keep_valid=True)
+        namespaces = await self._store.list_namespaces((CHECKPOINTS, source))
+        for label, depth in ((WRITES_LABEL, 5), (CHECKPOINTS_LABEL, 4)):
+            await gather_limited(
+                (self._copy_namespace(ns, (CHECKPOINTS, target, *ns[2:]), str(target_thread_id))
+                 for ns in namespaces if len(ns) == depth and ns[2] == label),
+                self._store.max_concurrency,
+            )
+
+    async def _copy_namespace(self, source: Namespace, target: Namespace, thread_id: str) -> None:
+        keys = [key async for key in self._store.iter_keys(source)]
+        for item in await self._store.get_many(source, keys):
+            body = item.value
+            if target[2] == CHECKPOINTS_LABEL and isinstance(body, dict):
+                body = {**body, "thread_id": thread_id}
+            await self._store.put(target, item.key, body)
+
     # -- reads -------------------------------------------------------------------------------
 
     async def _pending_writes(self, location: _Location, key: str) -> list[PendingWrite]:
@@ -432,6 +457,9 @@ class SynapticSaver(BaseCheckpointSaver[str]):
 
     def delete_thread(self, thread_id: str) -> None:
         run_sync(self.adelete_thread(thread_id))
+
+    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        run_sync(self.acopy_thread(source_thread_id, target_thread_id))
 
     def get_next_version(self, current: str | None, channel: None) -> str:
         """``<32-digit counter>.<random>``, as LangGraph's own savers: increasing, and

@@ -45,8 +45,8 @@ async def put_chain(saver: SynapticSaver, thread: str, count: int, ns: str = "")
 
 
 async def test_langgraph_conformance_suite_passes(backend_store: Store) -> None:
-    """``langgraph-checkpoint-conformance``: every base capability, on memory, files
-    and S3 (moto over HTTP)."""
+    """``langgraph-checkpoint-conformance``: every base capability and copy_thread, on
+    memory, files and S3 (moto over HTTP)."""
 
     @checkpointer_test(name=f"SynapticSaver[{type(backend_store).__name__}]")
     async def make() -> AsyncIterator[SynapticSaver]:
@@ -55,7 +55,9 @@ async def test_langgraph_conformance_suite_passes(backend_store: Store) -> None:
     report = await validate(make)
     failures = [f for result in report.results.values() for f in result.failures]
     assert report.passed_all_base(), failures
-    assert sum(r.tests_passed for r in report.results.values()) >= 50
+    assert report.passed_all(), failures  # copy_thread, the extension we implement, too
+    assert report.results["copy_thread"].detected
+    assert sum(r.tests_passed for r in report.results.values()) >= 60
 
 
 async def test_latest_checkpoint_costs_one_listing_of_one_key() -> None:
@@ -152,6 +154,17 @@ async def test_pickled_values_are_refused_even_with_a_pickling_serializer() -> N
     await store.put(namespace, key, tampered)
     with pytest.raises(CorruptDataError, match="refusing to unpickle"):
         await saver.aget_tuple(config("t"))
+
+
+async def test_copy_thread_forks_the_whole_history() -> None:
+    saver = SynapticSaver(InMemoryStore())
+    ids = await put_chain(saver, "source", 3)
+    await saver.aput_writes(config("source", checkpoint_id=ids[-1]), [("x", 1)], "task")
+    await saver.acopy_thread("source", "fork")
+    forked = [t async for t in saver.alist(config("fork"))]
+    assert [t.checkpoint["id"] for t in forked] == ids[::-1]
+    assert forked[0].config["configurable"]["thread_id"] == "fork"
+    assert forked[0].pending_writes == [("task", "x", 1)]
 
 
 @dataclasses.dataclass
