@@ -1,0 +1,103 @@
+"""``python -m benchmarks [--quick]``: run the workload on moto and SeaweedFS, print the tables,
+write RESULTS.md and the plots. ``bash benchmarks/run.sh`` sets up the environment first."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from benchmarks import plots, report, results
+from benchmarks.measure import Row
+from benchmarks.profiling import Overhead, client_setup_ms, measure_overhead
+from benchmarks.servers import ENDPOINT_KINDS, start
+from benchmarks.workload import FULL, QUICK, Workload, log
+
+HERE = Path(__file__).resolve().parent
+NOTES = """\
+- The **rust-like baseline** is not a library: a few lines of raw aioboto3 that do
+  what the Rust `synaptic` crate's S3 store does (unconditional read-modify-write
+  appends, a GET per listed session, one DELETE per object, a full listing capped
+  at 10,000 keys for the latest checkpoint). It reads the same objects as
+  synaptic-s3 for listings and latest-checkpoint lookups.
+- **Strands** runs its `S3SessionManager` repository methods (boto3, synchronous);
+  its "chat turn" is a stateless handler's turn (restore, then two appends); its
+  client is built once, outside the measurements.
+- **langgraph-checkpoint-s3 0.1.3** does not run with current LangGraph: it calls
+  `serde.dumps()`, which langgraph-checkpoint removed in 3.0, and current langgraph
+  (1.2.x) needs langgraph-checkpoint >= 3. It is measured against
+  langgraph-checkpoint 2.1.2; its request pattern (full listing, GET, listing of
+  pending writes) does not depend on the serializer. It opens a new S3 client for
+  every call, which its latency includes.
+- Sizes grow in place, and appends made by earlier measurements are undone before
+  the next operation, so every row is measured at its stated size (chat turns and
+  appends add at most a few dozen messages during their own repetitions).
+- Moto runs in a child process (not in the benchmark's interpreter); buckets are
+  filled through moto's backend or unsigned PUTs, which is set-up, not measured.
+"""
+
+
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes and few repetitions (about a minute)")
+    parser.add_argument("--endpoints", default=",".join(ENDPOINT_KINDS),
+                        help="comma-separated: moto, seaweedfs (default: both)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="directory for RESULTS.md and plots "
+                             "(default: benchmarks/, or benchmarks/.quick/ with --quick)")
+    parser.add_argument("--no-profile", action="store_true", help="skip the profiling phase")
+    return parser.parse_args(argv)
+
+
+def _run_endpoint(kind: str, quick: bool, profile: bool) -> tuple[list[Row], list[Overhead],
+                                                                   float | None]:
+    plan = QUICK if quick else FULL
+    with start(kind) as target:
+        log(f"--- {kind} at {target.endpoint.url}")
+        rows = asyncio.run(Workload(target, plan).run())
+        if not profile:
+            return rows, [], None
+        log(f"--- {kind}: profiling")
+        sizes = (100, 1000) if quick else (100, 1000, 10_000)
+        overheads = asyncio.run(measure_overhead(target, reps=10 if quick else 40,
+                                                 profile_reps=10 if quick else 40, sizes=sizes))
+        return rows, overheads, asyncio.run(client_setup_ms(target))
+
+
+def main(argv: list[str]) -> int:
+    args = _arguments(argv)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module="langgraph")  # a pending-deprecation notice
+    out = args.out or (HERE / ".quick" if args.quick else HERE)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    rows: list[Row] = []
+    overheads: list[Overhead] = []
+    setup_ms: dict[str, float] = {}
+    for kind in [k.strip() for k in args.endpoints.split(",") if k.strip()]:
+        found, overhead, setup = _run_endpoint(kind, args.quick, not args.no_profile)
+        rows += found
+        overheads += overhead
+        if setup is not None:
+            setup_ms[kind] = setup
+    tables = [report.target_table(rows)]
+    tables += [report.headline_table(rows, e) for e in sorted({r.endpoint for r in rows})]
+    if overheads:
+        tables.append(results.overhead_table(overheads, setup_ms))
+    print("\n".join(table.text() for table in tables))
+    images = plots.plot_all(rows, out)
+    command = "bash benchmarks/run.sh" + "".join(f" {arg}" for arg in argv)
+    results.write(out / "RESULTS.md", command, "quick" if args.quick else "full", rows,
+                  overheads, setup_ms, images, time.monotonic() - started, NOTES)
+    log(f"wrote {out / 'RESULTS.md'} and {len(images)} plots in "
+        f"{(time.monotonic() - started) / 60:.1f} min")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

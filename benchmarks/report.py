@@ -1,0 +1,205 @@
+"""Tables, ratios and target checks from measured rows, as console text and as Markdown."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from benchmarks.measure import Row
+from benchmarks.ours import LABEL as OURS
+
+OPERATIONS = (
+    "create session",
+    "get session",
+    "restore N messages",
+    "append to warm history",
+    "chat turn",
+    "chat turn (append_many)",
+    "list N sessions",
+    "put checkpoint",
+    "latest checkpoint",
+    "delete session (M objects)",
+)
+# What the peers' rows of an operation are compared with (ours has two chat-turn variants).
+_PEER_OPERATION = {"chat turn (append_many)": "chat turn"}
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if value < 1e6 else f"{value:,.0f}"
+
+
+def _bytes(value: float) -> str:
+    for unit, size in (("MB", 1e6), ("kB", 1e3)):
+        if value >= size:
+            return f"{value / size:.1f} {unit}"
+    return f"{value:.0f} B"
+
+
+def _requests(row: Row) -> str:
+    low, high = min(row.requests), max(row.requests)
+    return f"{low}" if low == high else f"{low}-{high} (median {_number(row.median_requests)})"
+
+
+def _calls(row: Row) -> str:
+    calls = row.by_operation.items()
+    return ", ".join(f"{name} {_number(round(count, 2))}" for name, count in calls)
+
+
+def _ratio(ours: float, theirs: float) -> str:
+    return "-" if theirs == 0 else f"{ours / theirs:.2g}"
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    header: list[str]
+    rows: list[list[str]]
+
+    def markdown(self) -> str:
+        lines = [f"#### {self.title}", "", "| " + " | ".join(self.header) + " |",
+                 "|" + "---|" * len(self.header)]
+        lines += ["| " + " | ".join(cells) + " |" for cells in self.rows]
+        return "\n".join(lines) + "\n"
+
+    def text(self) -> str:
+        widths = [max(len(cells[i]) for cells in [self.header, *self.rows])
+                  for i in range(len(self.header))]
+        out = [f"== {self.title} =="]
+        for cells in [self.header, *self.rows]:
+            out.append("  ".join(cell.ljust(width) for cell, width in zip(cells, widths,
+                                                                           strict=True)))
+        return "\n".join(out) + "\n"
+
+
+def _find(rows: Iterable[Row], endpoint: str, operation: str, system: str,
+          size: int | None) -> Row | None:
+    for row in rows:
+        if (row.endpoint, row.operation, row.system, row.size) == (endpoint, operation, system,
+                                                                    size):
+            return row
+    return None
+
+
+def operation_tables(rows: list[Row]) -> list[Table]:
+    """One table per endpoint and operation: every system at every size, with ratios of
+    synaptic-s3 to the row's system at the same size."""
+    tables = []
+    endpoints = sorted({row.endpoint for row in rows})
+    for endpoint in endpoints:
+        for operation in OPERATIONS:
+            selected = [r for r in rows if r.endpoint == endpoint and r.operation == operation]
+            if not selected:
+                continue
+            peers = [r for r in rows if r.endpoint == endpoint
+                     and r.operation == _PEER_OPERATION.get(operation, operation)
+                     and r.system != OURS]
+            body = []
+            for row in sorted(selected + (peers if operation in _PEER_OPERATION else []),
+                              key=lambda r: (r.size or 0, r.system != OURS, r.system)):
+                ours = _find(rows, endpoint, operation, OURS, row.size)
+                mine = row.system == OURS and row.operation == operation
+                body.append([
+                    "-" if row.size is None else f"{row.size:,}", row.system, _requests(row),
+                    _calls(row), _bytes(row.bytes_moved), f"{row.median_ms:.1f}",
+                    f"{row.p95_ms:.1f}", str(row.reps),
+                    "-" if mine or ours is None else _ratio(ours.median_requests,
+                                                            row.median_requests),
+                    "-" if mine or ours is None else _ratio(ours.median_ms, row.median_ms),
+                ])
+            tables.append(Table(
+                f"{endpoint}: {operation}",
+                ["N/M", "system", "requests", "S3 calls per op", "bytes moved", "median ms",
+                 "p95 ms", "reps", "requests ours/theirs", "latency ours/theirs"],
+                body))
+    return tables
+
+
+def scaling_table(rows: list[Row], endpoint: str) -> Table:
+    """Requests per operation against N (or M): one line per operation and system."""
+    sized = [r for r in rows if r.endpoint == endpoint and r.size is not None]
+    sizes = sorted({r.size for r in sized if r.size is not None})
+    lines = []
+    for operation in OPERATIONS:
+        systems = sorted({r.system for r in sized if r.operation == operation},
+                         key=lambda s: (s != OURS, s))
+        for system in systems:
+            cells = [operation, system]
+            for size in sizes:
+                row = _find(sized, endpoint, operation, system, size)
+                cells.append("" if row is None else _number(row.median_requests))
+            lines.append(cells)
+    return Table(f"{endpoint}: requests per operation against N (messages, sessions) or "
+                 "M (checkpoints, objects)",
+                 ["operation", "system", *(f"{size:,}" for size in sizes)], lines)
+
+
+# -- targets ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Target:
+    operation: str
+    target: str
+    check: Callable[[Row], bool]
+
+
+def _no_gets(row: Row) -> bool:
+    return not row.by_operation.get("GetObject")
+
+
+TARGETS = (
+    Target("create session", "1", lambda r: r.median_requests == 1),
+    Target("get session", "1", lambda r: r.median_requests == 1),
+    Target("restore N messages", "1, whatever N", lambda r: r.median_requests == 1),
+    Target("append to warm history", "1", lambda r: r.median_requests == 1),
+    Target("chat turn", "<= 3", lambda r: r.median_requests <= 3),
+    Target("chat turn (append_many)", "<= 2", lambda r: r.median_requests <= 2),
+    Target("list N sessions", "ceil(N/1000) listings, no GET",
+           lambda r: r.median_requests == math.ceil((r.size or 1) / 1000) and _no_gets(r)),
+    Target("latest checkpoint", "<= 2 for a thread written in the last hour",
+           lambda r: r.median_requests <= 2),
+    Target("delete session (M objects)", "~ 2*ceil(M/1000) (+3)",
+           lambda r: r.median_requests <= 2 * math.ceil((r.size or 1) / 1000) + 3),
+)
+
+
+def target_table(rows: list[Row]) -> Table:
+    lines = []
+    for target in TARGETS:
+        for endpoint in sorted({r.endpoint for r in rows}):
+            mine = sorted((r for r in rows if r.endpoint == endpoint and r.system == OURS
+                           and r.operation == target.operation), key=lambda r: r.size or 0)
+            if not mine:
+                continue
+            measured = ", ".join(
+                _number(r.median_requests) if r.size is None
+                else f"{r.size:,}: {_number(r.median_requests)}" for r in mine)
+            failed = [r for r in mine if not target.check(r)]
+            verdict = "met" if not failed else "NOT met at " + ", ".join(
+                f"{r.size:,}" if r.size is not None else "-" for r in failed)
+            lines.append([target.operation, target.target, endpoint, measured, verdict])
+    return Table("targets (synaptic-s3 requests per operation; sizes are N or M)",
+                 ["operation", "target", "endpoint", "measured", "verdict"], lines)
+
+
+def headline_table(rows: list[Row], endpoint: str) -> Table:
+    """Requests per operation, all systems side by side, at the largest size measured."""
+    systems = sorted({r.system for r in rows if r.endpoint == endpoint},
+                     key=lambda s: (s != OURS, s))
+    lines = []
+    for operation in OPERATIONS:
+        selected = [r for r in rows if r.endpoint == endpoint and r.operation == operation]
+        if not selected:
+            continue
+        sizes = sorted({r.size for r in selected}, key=lambda s: s or 0)
+        for size in sizes:
+            cells = [operation, "-" if size is None else f"{size:,}"]
+            peer_operation = _PEER_OPERATION.get(operation, operation)
+            for system in systems:
+                row = _find(rows, endpoint, operation if system == OURS else peer_operation,
+                            system, size)
+                cells.append("" if row is None else
+                             f"{_number(row.median_requests)} ({row.median_ms:.1f} ms)")
+            lines.append(cells)
+    return Table(f"{endpoint}: requests (median latency) per operation, side by side",
+                 ["operation", "N/M", *systems], lines)
