@@ -21,9 +21,19 @@ from synaptic_s3.testing import Endpoint, create_bucket, moto_server
 
 BUCKET = "synaptic-integrations"
 HERE = Path(__file__).parent
-BACKENDS = ("memory", "file", "s3")
+BACKENDS = ("memory", "file", pytest.param("s3", marks=pytest.mark.s3))
+
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request log
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``s3`` every test here that reaches the S3 server, however indirectly."""
+    for item in items:
+        if HERE in Path(str(item.path)).parents and "s3_endpoint" in getattr(
+            item, "fixturenames", ()
+        ):
+            item.add_marker(pytest.mark.s3)
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,8 @@ from synaptic_s3.testing import Endpoint, create_bucket
 from .agents_app import EchoModel
 from .conftest import endpoint_env
 
+pytestmark = pytest.mark.s3
+
 DOC = Path(__file__).resolve().parents[2] / "docs" / "integrations.md"
 SNIPPETS = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
 

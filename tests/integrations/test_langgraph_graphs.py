@@ -19,6 +19,8 @@ from synaptic_s3.testing import Endpoint
 from .conftest import BUCKET, endpoint_env, open_s3_store, run_script
 from .graph_app import chat_graph, review_graph
 
+pytestmark = pytest.mark.s3
+
 
 def thread(name: str) -> dict[str, Any]:
     return {"configurable": {"thread_id": name}}
@@ -47,6 +49,7 @@ async def test_ainvoke_keeps_a_conversation_on_s3(s3_store: S3Store) -> None:
     assert [t.metadata["step"] for t in history] == [4, 3, 2, 1, 0, -1]
 
 
+@pytest.mark.slow
 async def test_a_new_process_resumes_the_thread(
     s3_store: S3Store, s3_endpoint: Endpoint, s3_prefix: str
 ) -> None:
@@ -62,6 +65,7 @@ async def test_a_new_process_resumes_the_thread(
     assert snapshot.values["log"] == state["log"]
 
 
+@pytest.mark.slow
 async def test_an_interrupt_is_answered_from_another_process(
     s3_store: S3Store, s3_endpoint: Endpoint, s3_prefix: str
 ) -> None:

@@ -30,6 +30,8 @@ def test_is_an_agents_sdk_session() -> None:
     assert session.session_id == "s1"
 
 
+@pytest.mark.s3
+@pytest.mark.slow
 async def test_a_runner_conversation_continues_in_a_new_process(
     s3_store: S3Store, s3_endpoint: Endpoint, s3_prefix: str
 ) -> None:
