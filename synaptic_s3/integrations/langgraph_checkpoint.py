@@ -55,7 +55,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 from synaptic_s3.checkpoint import NAMESPACE as CHECKPOINTS
-from synaptic_s3.core.errors import ConflictError, CorruptDataError
+from synaptic_s3.core.errors import ConflictError, CorruptDataError, InvalidDataError
 from synaptic_s3.core.keys import Namespace
 from synaptic_s3.core.store import Item, Store
 from synaptic_s3.integrations.bridge import gather_limited, iterate_sync, run_sync
@@ -111,7 +111,7 @@ class _Location:
 def _address(config: RunnableConfig) -> tuple[str, str]:
     configurable = config.get("configurable") or {}
     if "thread_id" not in configurable:
-        raise KeyError("config['configurable'] needs a 'thread_id'")
+        raise InvalidDataError("config['configurable'] needs a 'thread_id'")
     return str(configurable["thread_id"]), str(configurable.get("checkpoint_ns") or "")
 
 
@@ -206,7 +206,9 @@ class SynapticSaver(BaseCheckpointSaver[str]):
         thread_id, checkpoint_ns = _address(config)
         checkpoint_id = (config.get("configurable") or {}).get("checkpoint_id")
         if not isinstance(checkpoint_id, str):
-            raise KeyError("config['configurable'] needs the 'checkpoint_id' the writes belong to")
+            raise InvalidDataError(
+                "config['configurable'] needs the 'checkpoint_id' the writes belong to"
+            )
         namespace = _Location.of(thread_id, checkpoint_ns).writes(descending_key(checkpoint_id))
         task_label = encode_label(task_id, max_bytes=_TASK_LABEL_BYTES)
         pending: dict[str, tuple[int, dict[str, Any]]] = {}  # the last write per slot wins

@@ -17,7 +17,7 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 from synaptic_s3 import InMemoryStore, SessionManager, Store
 from synaptic_s3.checkpoint import Checkpoint, CheckpointConfig
-from synaptic_s3.core.errors import CorruptDataError
+from synaptic_s3.core.errors import CorruptDataError, InvalidDataError
 from synaptic_s3.integrations.codec import descending_key, pack_typed
 from synaptic_s3.integrations.langgraph_checkpoint import SynapticSaver
 
@@ -183,6 +183,14 @@ async def test_unlisted_types_load_as_plain_data_and_listed_ones_as_objects() ->
     assert allowed is not None
     assert strict.checkpoint["channel_values"]["prefs"] == {"theme": "dark"}
     assert allowed.checkpoint["channel_values"]["prefs"] == Preferences("dark")
+
+
+async def test_configs_without_a_thread_are_refused() -> None:
+    saver = SynapticSaver(InMemoryStore())
+    with pytest.raises(InvalidDataError, match="thread_id"):
+        await saver.aget_tuple({"configurable": {}})
+    with pytest.raises(InvalidDataError, match="checkpoint_id"):
+        await saver.aput_writes(config("t"), [("x", 1)], "task")
 
 
 def test_sync_api_works_without_an_event_loop() -> None:
