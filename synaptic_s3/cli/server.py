@@ -234,6 +234,7 @@ def serve(*, store_url: str, host: str = "127.0.0.1", port: int = 8080,
         from synaptic_s3.service import lambda_handler  # reads the environment set above
 
         import_ms = (time.perf_counter() - started) * 1000
+        lambda_handler.runner.run(lambda_handler.app.warm())  # the S3 client, if any, now
         request_handler = make_request_handler(lambda_handler.handler, jwt=isolation == "jwt",
                                                quiet=not verbose)
         httpd = ThreadingHTTPServer((host, port), request_handler)

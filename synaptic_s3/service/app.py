@@ -71,6 +71,9 @@ metrics = Metrics(
     service=_SERVICE_NAME,
 )
 
+_METRICS_ON = os.environ.get("POWERTOOLS_METRICS_DISABLED", "").strip().lower() not in (
+    "1", "true", "yes", "on")
+
 JSON = "application/json"
 MAX_PAGE = 1000
 DEFAULT_PAGE = 100
@@ -168,6 +171,16 @@ class ServiceApp:
         assert self._manager is not None, "manager used outside a request"
         return self._manager
 
+    async def warm(self) -> None:
+        """Open the store and create its S3 client now (no request is sent): on Lambda
+        this runs during init, as AWS advises for SDK clients, instead of in the first
+        request."""
+        if self.config is None:
+            return
+        client = getattr(self.store, "client", None)
+        if client is not None:
+            await client()
+
     async def close(self) -> None:
         """Release the store's clients (tests, the local server on shutdown)."""
         if self._store is not None:
@@ -244,6 +257,8 @@ class ServiceApp:
         logger.info("request", extra={"operation": operation, "method": method,
                                       "path": path, "status": status, "error_code": code,
                                       "duration_ms": round(elapsed_ms, 2)})
+        if not _METRICS_ON:  # disabled metrics still pile up and flush every 100 values
+            return
         with warnings.catch_warnings():  # unflushed metrics (no log_metrics) warn
             warnings.simplefilter("ignore")
             metrics.add_dimension(name="operation", value=operation)

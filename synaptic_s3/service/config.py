@@ -41,7 +41,9 @@ class ServiceConfig:
     store: StoreSpec
     isolation: str = "none"
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    max_cached_scopes: int = 256
+    max_cached_scopes: int = 32
+    """ISOLATION_MODE=jwt: how many subjects' managers (and their history caches) a
+    container keeps; all share one store and one S3 client."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServiceConfig:

@@ -76,15 +76,25 @@ class Api:
 
     def object_keys(self) -> list[str]:
         """Every object under this test's prefix, straight from S3."""
-        import boto3
-
-        client = boto3.client("s3", **self.endpoint.boto3_kwargs())
+        client = s3_client(self.endpoint)
         keys: list[str] = []
         for page in client.get_paginator("list_objects_v2").paginate(
             Bucket=BUCKET, Prefix=self.prefix + "/"
         ):
             keys.extend(entry["Key"] for entry in page.get("Contents", ()))
         return keys
+
+
+_CLIENTS: dict[str, Any] = {}
+
+
+def s3_client(endpoint: Endpoint) -> Any:
+    """One plain boto3 client per endpoint (creating one costs ~100 ms)."""
+    if endpoint.url not in _CLIENTS:
+        import boto3
+
+        _CLIENTS[endpoint.url] = boto3.client("s3", **endpoint.boto3_kwargs())
+    return _CLIENTS[endpoint.url]
 
 
 @pytest.fixture(scope="module")

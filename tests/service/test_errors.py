@@ -219,12 +219,11 @@ def test_server_errors_hide_internals(api: Api, monkeypatch: pytest.MonkeyPatch,
 
 
 def test_corrupt_stored_data_is_500_without_keys(api: Api) -> None:
-    import boto3
-
     from tests.conftest import BUCKET
+    from tests.service.conftest import s3_client
 
     sid = api.new_session()
-    client = boto3.client("s3", **api.endpoint.boto3_kwargs())
+    client = s3_client(api.endpoint)
     client.put_object(Bucket=BUCKET, Key=f"{api.prefix}/memory/{sid}/messages.json",
                       Body=b'{"not": "a list"')
     reply = api.get(f"/sessions/{sid}/messages")
