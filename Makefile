@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet -e ".[dev,service]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,service,langgraph,test-integrations]"
 	rm -f $(VENV)/.installed-*
 	touch $@
 

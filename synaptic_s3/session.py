@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 
@@ -27,6 +27,9 @@ from synaptic_s3.core.store import Item, Store
 from synaptic_s3.ids import iso_utc, uuid7, uuid7_datetime
 from synaptic_s3.memory import NAMESPACE as MEMORY
 from synaptic_s3.memory import ChatMessageHistory
+
+if TYPE_CHECKING:
+    from synaptic_s3.integrations.openai_agents import AgentsSession
 
 SESSIONS = ("sessions",)
 
@@ -86,6 +89,12 @@ class SessionManager:
     def checkpointer(self) -> StoreCheckpointer:
         """The checkpointer over the same store."""
         return self._checkpointer
+
+    def agents_session(self, session_id: str) -> AgentsSession:
+        """An OpenAI Agents SDK ``Session`` over this manager's store (no SDK needed)."""
+        from synaptic_s3.integrations.openai_agents import AgentsSession
+
+        return AgentsSession(self, session_id)
 
     async def create_session(self) -> str:
         """Create a session with a new UUIDv7 id and return the id."""
