@@ -130,7 +130,8 @@ class S3Store(Store):
                 self._sse_args["SSEKMSKeyId"] = sse_kms_key_id
         self._client: S3Client | None = None
         self._client_context: Any = None
-        self._client_lock = asyncio.Lock()
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._client_lock: asyncio.Lock | None = None
 
     # -- identity ------------------------------------------------------------------------
 
@@ -148,7 +149,21 @@ class S3Store(Store):
     # -- lifecycle -----------------------------------------------------------------------
 
     async def client(self) -> S3Client:
-        """The store's one client, created on first use and reused until :meth:`close`."""
+        """The store's one client, created on first use and reused until :meth:`close`.
+
+        An aiohttp connection pool belongs to the event loop it was made on. A store
+        whose loop has been closed (an earlier ``asyncio.run``) gets a new client; using
+        one store from two live loops at once is refused with a clear error.
+        """
+        loop = asyncio.get_running_loop()
+        if self._client_loop is not loop:
+            if self._client_loop is not None and not self._client_loop.is_closed():
+                raise StorageError(
+                    "this S3Store is in use on another running event loop; "
+                    "create one S3Store per event loop", bucket=self._bucket)
+            self._client = self._client_context = None
+            self._client_loop, self._client_lock = loop, asyncio.Lock()
+        assert self._client_lock is not None
         if self._client is None:
             async with self._client_lock:
                 if self._client is None:
@@ -164,6 +179,7 @@ class S3Store(Store):
 
     async def close(self) -> None:
         context, self._client, self._client_context = self._client_context, None, None
+        self._client_loop = None
         if context is not None:
             await context.__aexit__(None, None, None)
 

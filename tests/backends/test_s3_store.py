@@ -207,3 +207,32 @@ async def test_wrong_credentials_are_access_denied(secured_seaweedfs: Endpoint) 
                        aws_access_key_id="nobody", aws_secret_access_key="wrong") as store:
         with pytest.raises(AccessDeniedError):
             await store.get(("sessions",), "x")
+
+
+def test_a_store_outlives_the_event_loop_it_was_first_used_on(moto_endpoint: Endpoint) -> None:
+    import asyncio
+
+    store = S3Store(BUCKET, prefix=f"loops-{uuid.uuid4().hex}", **moto_endpoint.boto3_kwargs())
+    asyncio.run(store.put(("things",), "k", 1))  # this loop closes when run() returns
+    item = asyncio.run(store.get(("things",), "k"))
+    assert item is not None
+    assert item.value == 1
+    asyncio.run(store.close())
+
+
+def test_a_store_refuses_two_live_event_loops(moto_endpoint: Endpoint) -> None:
+    import asyncio
+
+    from synaptic_s3 import StorageError
+
+    store = S3Store(BUCKET, prefix=f"loops-{uuid.uuid4().hex}", **moto_endpoint.boto3_kwargs())
+    first = asyncio.new_event_loop()
+    second = asyncio.new_event_loop()
+    try:
+        first.run_until_complete(store.get(("things",), "k"))
+        with pytest.raises(StorageError, match="one S3Store per event loop"):
+            second.run_until_complete(store.get(("things",), "k"))
+        first.run_until_complete(store.close())
+    finally:
+        first.close()
+        second.close()
