@@ -91,6 +91,26 @@ def _show_progress(args: argparse.Namespace, total: int) -> bool:
     return not args.no_progress and total > 1
 
 
+CONCURRENCY = 8
+"""Sessions handled at once by bulk commands (each is several requests on S3)."""
+
+
+async def _for_each(items: Sequence[str], work: Callable[[str], Awaitable[T]],
+                    progress: Any, description: str) -> list[T]:
+    """``work`` on every item, at most :data:`CONCURRENCY` at a time, results in order,
+    the progress bar advanced as each finishes."""
+    task = progress.add_task(description, total=len(items))
+    semaphore = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(item: str) -> T:
+        async with semaphore:
+            result = await work(item)
+        progress.advance(task)
+        return result
+
+    return list(await asyncio.gather(*(one(item) for item in items)))
+
+
 # -- commands -----------------------------------------------------------------------------
 
 
@@ -201,18 +221,16 @@ def cmd_delete(args: argparse.Namespace) -> int:
         ids = list(args.session_ids)
         if args.all:
             ids = [info.id for info in await manager.list_sessions()]
-        missing: list[str] = []
-        deleted = 0
+        async def delete(session_id: str) -> bool:
+            if not args.all and await manager.get_session(session_id) is None:
+                return False
+            await manager.delete_session(session_id)
+            return True
+
         with _progress(console, _show_progress(args, len(ids))) as progress:
-            task = progress.add_task("deleting", total=len(ids))
-            for session_id in ids:
-                if await manager.get_session(session_id) is None:
-                    missing.append(session_id)
-                else:
-                    await manager.delete_session(session_id)
-                    deleted += 1
-                progress.advance(task)
-        return deleted, missing
+            found = await _for_each(ids, delete, progress, "deleting")
+        missing = [sid for sid, ok in zip(ids, found, strict=True) if not ok]
+        return len(ids) - len(missing), missing
 
     deleted, missing = _run_with_manager(args, work)
     for session_id in missing:
@@ -269,13 +287,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         ids = list(args.session_ids)
         if args.all:
             ids = [info.id for info in await manager.list_sessions()]
-        entries = []
         with _progress(console, _show_progress(args, len(ids))) as progress:
-            task = progress.add_task("exporting", total=len(ids))
-            for session_id in ids:
-                entries.append(await export_session(manager, session_id))
-                progress.advance(task)
-        return entries
+            return await _for_each(ids, lambda sid: export_session(manager, sid), progress,
+                                   "exporting")
 
     document = envelope(_run_with_manager(args, work))
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
