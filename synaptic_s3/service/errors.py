@@ -67,7 +67,13 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
 }
 
 
+MAX_MESSAGE_CHARS = 1000
+"""Messages may quote what the client sent (an id, a key); never at any length."""
+
+
 def error_body(code: str, message: str, request_id: str) -> dict[str, Any]:
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[: MAX_MESSAGE_CHARS - 1] + "…"
     return {"error": {"code": code, "message": message, "request_id": request_id}}
 
 

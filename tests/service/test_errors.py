@@ -147,6 +147,16 @@ def test_hostile_ids_are_400(api: Api, path: str) -> None:
     assert api.object_keys() == []
 
 
+def test_error_messages_never_echo_at_length(api: Api) -> None:
+    sid = api.new_session()
+    for body in ({"id": "." + "x" * 100_000, "state": 1}, {"summary": "s", "k" * 50_000: 1}):
+        path = "checkpoints" if "state" in body else "summary"
+        reply = api.call("POST" if path == "checkpoints" else "PUT",
+                         f"/sessions/{sid}/{path}", body=body)
+        assert 400 <= reply.status < 500
+        assert len(reply.body["error"]["message"]) <= 1000
+
+
 def test_traversal_into_checkpoint_ids_is_400(api: Api) -> None:
     sid = api.new_session()
     for checkpoint_id in ("..", ".x", "a\\b"):
