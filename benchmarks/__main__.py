@@ -51,6 +51,8 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
                         help="directory for RESULTS.md and plots "
                              "(default: benchmarks/, or benchmarks/.quick/ with --quick)")
     parser.add_argument("--no-profile", action="store_true", help="skip the profiling phase")
+    parser.add_argument("--render", type=Path, default=None, metavar="RESULTS_JSON",
+                        help="only re-render RESULTS.md and plots from a results.json")
     return parser.parse_args(argv)
 
 
@@ -64,13 +66,33 @@ def _run_endpoint(kind: str, quick: bool, profile: bool) -> tuple[list[Row], lis
             return rows, [], None
         log(f"--- {kind}: profiling")
         sizes = (100, 1000) if quick else (100, 1000, 10_000)
-        overheads = asyncio.run(measure_overhead(target, reps=10 if quick else 40,
-                                                 profile_reps=10 if quick else 40, sizes=sizes))
+        reps = 5 if quick else 40
+        overheads = asyncio.run(measure_overhead(target, reps=reps, profile_reps=reps,
+                                                 sizes=sizes))
         return rows, overheads, asyncio.run(client_setup_ms(target))
+
+
+def _publish(out: Path, command: str, plan: str, rows: list[Row], overheads: list[Overhead],
+             setup_ms: dict[str, float], elapsed_s: float,
+             machine_lines: list[str] | None = None) -> None:
+    tables = [report.target_table(rows)]
+    tables += [report.headline_table(rows, e) for e in sorted({r.endpoint for r in rows})]
+    if overheads:
+        tables.append(results.overhead_table(overheads, setup_ms))
+    print("\n".join(table.text() for table in tables))
+    images = plots.plot_all(rows, out)
+    results.write(out / "RESULTS.md", command, plan, rows, overheads, setup_ms, images,
+                  elapsed_s, NOTES, machine_lines)
+    log(f"wrote {out / 'RESULTS.md'} and {len(images)} plots")
 
 
 def main(argv: list[str]) -> int:
     args = _arguments(argv)
+    if args.render is not None:
+        raw = results.load_raw(args.render)
+        _publish(args.out or args.render.parent, raw["command"], raw["plan"], raw["rows"],
+                 raw["overheads"], raw["setup_ms"], raw["elapsed_s"], raw["machine"])
+        return 0
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="langgraph")  # a pending-deprecation notice
     out = args.out or (HERE / ".quick" if args.quick else HERE)
@@ -85,17 +107,11 @@ def main(argv: list[str]) -> int:
         overheads += overhead
         if setup is not None:
             setup_ms[kind] = setup
-    tables = [report.target_table(rows)]
-    tables += [report.headline_table(rows, e) for e in sorted({r.endpoint for r in rows})]
-    if overheads:
-        tables.append(results.overhead_table(overheads, setup_ms))
-    print("\n".join(table.text() for table in tables))
-    images = plots.plot_all(rows, out)
     command = "bash benchmarks/run.sh" + "".join(f" {arg}" for arg in argv)
-    results.write(out / "RESULTS.md", command, "quick" if args.quick else "full", rows,
-                  overheads, setup_ms, images, time.monotonic() - started, NOTES)
-    log(f"wrote {out / 'RESULTS.md'} and {len(images)} plots in "
-        f"{(time.monotonic() - started) / 60:.1f} min")
+    plan = "quick" if args.quick else "full"
+    elapsed = time.monotonic() - started
+    results.save_raw(out / "results.json", command, plan, rows, overheads, setup_ms, elapsed)
+    _publish(out, command, plan, rows, overheads, setup_ms, elapsed)
     return 0
 
 

@@ -12,6 +12,7 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from benchmarks.counting import RequestCounter, Tally
 
@@ -31,6 +32,19 @@ class Row:
     system: str
     size: int | None
     samples: list[Sample] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"endpoint": self.endpoint, "operation": self.operation, "system": self.system,
+                "size": self.size,
+                "samples": [{"requests": s.tally.requests, "bytes_out": s.tally.bytes_out,
+                             "bytes_in": s.tally.bytes_in, "calls": s.tally.by_operation,
+                             "seconds": s.seconds} for s in self.samples]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Row:
+        samples = [Sample(Tally(s["requests"], s["bytes_out"], s["bytes_in"], s["calls"]),
+                          s["seconds"]) for s in data["samples"]]
+        return cls(data["endpoint"], data["operation"], data["system"], data["size"], samples)
 
     @property
     def reps(self) -> int:

@@ -19,6 +19,19 @@ from benchmarks.measure import Row
 SCALED = ("restore N messages", "chat turn", "list N sessions", "latest checkpoint",
           "delete session (M objects)", "append to warm history")
 _STYLE = {"seaweedfs": "-", "moto": "--"}
+# Fixed looks per system; synaptic-s3 is drawn last and largest, so lines that coincide
+# (1 request for two systems) still show it.
+_SYSTEM_LOOK: dict[str, dict[str, object]] = {
+    "synaptic-s3": {"color": "C0", "marker": "o", "markersize": 8, "linewidth": 2.5,
+                    "zorder": 4},
+    "rust-like baseline": {"color": "C1", "marker": "s", "markersize": 6, "zorder": 3},
+    "strands S3SessionManager": {"color": "C2", "marker": "^", "markersize": 6, "zorder": 2},
+    "langgraph-checkpoint-s3": {"color": "C3", "marker": "D", "markersize": 6, "zorder": 2},
+}
+
+
+def _look(system: str) -> dict[str, object]:
+    return dict(_SYSTEM_LOOK.get(system, {"marker": "x"}))
 
 
 def _series(rows: list[Row], operation: str, endpoint: str) -> dict[str, list[Row]]:
@@ -26,7 +39,8 @@ def _series(rows: list[Row], operation: str, endpoint: str) -> dict[str, list[Ro
     for row in rows:
         if row.operation == operation and row.endpoint == endpoint and row.size is not None:
             found.setdefault(row.system, []).append(row)
-    return {system: sorted(series, key=lambda r: r.size or 0) for system, series in found.items()}
+    ordered = sorted(found, key=lambda system: system == "synaptic-s3")  # ours drawn last
+    return {system: sorted(found[system], key=lambda r: r.size or 0) for system in ordered}
 
 
 def _grid(count: int) -> tuple[plt.Figure, list[plt.Axes]]:
@@ -56,7 +70,7 @@ def plot_requests(rows: list[Row], path: Path) -> Path:
     for axis, operation in zip(axes, SCALED, strict=False):
         for system, series in _series(rows, operation, endpoint).items():
             axis.plot([r.size for r in series], [r.median_requests for r in series],
-                      marker="o", label=system)
+                      label=system, **_look(system))  # type: ignore[arg-type]
         _finish(axis, operation, "requests per operation")
     figure.suptitle(f"S3 requests per operation (counted on the wire, {endpoint})")
     figure.tight_layout()
@@ -71,8 +85,8 @@ def plot_latency(rows: list[Row], path: Path) -> Path:
         for endpoint in sorted({r.endpoint for r in rows}):
             for system, series in _series(rows, operation, endpoint).items():
                 axis.plot([r.size for r in series], [r.median_ms for r in series],
-                          _STYLE.get(endpoint, ":"), marker="o",
-                          label=f"{system} ({endpoint})")
+                          _STYLE.get(endpoint, ":"), label=f"{system} ({endpoint})",
+                          **_look(system))  # type: ignore[arg-type]
         _finish(axis, operation, "median latency, ms")
     figure.suptitle("Median latency per operation (solid: SeaweedFS, dashed: moto)")
     figure.tight_layout()
@@ -89,7 +103,7 @@ def plot_append_bytes(rows: list[Row], path: Path) -> Path:
     for operation, axis in zip(("append to warm history", "chat turn"), axes, strict=True):
         for system, series in _series(rows, operation, endpoint).items():
             axis.plot([r.size for r in series], [r.bytes_moved for r in series],
-                      marker="o", label=system)
+                      label=system, **_look(system))  # type: ignore[arg-type]
         _finish(axis, f"{operation}: bytes moved", "bytes per operation")
     figure.tight_layout()
     figure.savefig(path, dpi=90)

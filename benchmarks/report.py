@@ -21,6 +21,15 @@ OPERATIONS = (
     "latest checkpoint",
     "delete session (M objects)",
 )
+SYSTEM_ORDER = (OURS, "rust-like baseline", "strands S3SessionManager",
+                "langgraph-checkpoint-s3")
+
+
+def _system_order(system: str) -> tuple[int, str]:
+    known = SYSTEM_ORDER.index(system) if system in SYSTEM_ORDER else len(SYSTEM_ORDER)
+    return (known, system)
+
+
 # What the peers' rows of an operation are compared with (ours has two chat-turn variants).
 _PEER_OPERATION = {"chat turn (append_many)": "chat turn"}
 
@@ -96,7 +105,7 @@ def operation_tables(rows: list[Row]) -> list[Table]:
                      and r.system != OURS]
             body = []
             for row in sorted(selected + (peers if operation in _PEER_OPERATION else []),
-                              key=lambda r: (r.size or 0, r.system != OURS, r.system)):
+                              key=lambda r: (r.size or 0, _system_order(r.system))):
                 ours = _find(rows, endpoint, operation, OURS, row.size)
                 mine = row.system == OURS and row.operation == operation
                 body.append([
@@ -122,7 +131,7 @@ def scaling_table(rows: list[Row], endpoint: str) -> Table:
     lines = []
     for operation in OPERATIONS:
         systems = sorted({r.system for r in sized if r.operation == operation},
-                         key=lambda s: (s != OURS, s))
+                         key=_system_order)
         for system in systems:
             cells = [operation, system]
             for size in sizes:
@@ -184,8 +193,7 @@ def target_table(rows: list[Row]) -> Table:
 
 def headline_table(rows: list[Row], endpoint: str) -> Table:
     """Requests per operation, all systems side by side, at the largest size measured."""
-    systems = sorted({r.system for r in rows if r.endpoint == endpoint},
-                     key=lambda s: (s != OURS, s))
+    systems = sorted({r.system for r in rows if r.endpoint == endpoint}, key=_system_order)
     lines = []
     for operation in OPERATIONS:
         selected = [r for r in rows if r.endpoint == endpoint and r.operation == operation]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
+import json
 import os
 import platform
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from benchmarks import report
 from benchmarks.measure import Row
@@ -80,13 +83,32 @@ def profile_table(overheads: list[Overhead]) -> report.Table:
                         ["endpoint", "operation", *CATEGORIES], lines)
 
 
+def save_raw(path: Path, command: str, plan: str, rows: list[Row], overheads: list[Overhead],
+             setup_ms: dict[str, float], elapsed_s: float) -> None:
+    """Every sample, so the report can be re-rendered (``--render``) without re-running."""
+    path.write_text(json.dumps({
+        "command": command, "plan": plan, "elapsed_s": elapsed_s, "machine": machine(),
+        "rows": [row.to_dict() for row in rows],
+        "overheads": [dataclasses.asdict(row) for row in overheads],
+        "setup_ms": setup_ms,
+    }, indent=1))
+
+
+def load_raw(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text())
+    data["rows"] = [Row.from_dict(row) for row in data["rows"]]
+    data["overheads"] = [Overhead(**row) for row in data["overheads"]]
+    return data
+
+
 def write(path: Path, command: str, plan: str, rows: list[Row], overheads: list[Overhead],
-          setup_ms: dict[str, float], plots: list[Path], elapsed_s: float, notes: str) -> None:
+          setup_ms: dict[str, float], plots: list[Path], elapsed_s: float, notes: str,
+          machine_lines: list[str] | None = None) -> None:
     endpoints = sorted({r.endpoint for r in rows})
     parts = [
         "# synaptic-s3 benchmark results\n",
         f"Command: `{command}` (plan: {plan}; took {elapsed_s / 60:.1f} min)\n",
-        *machine(), "",
+        *(machine_lines or machine()), "",
         "Requests are counted on the wire (botocore `before-send` hooks, retries included); "
         "bytes are request plus response bodies. Latencies are wall time per operation on "
         "loopback; p95 is nearest-rank and equals the maximum below 20 repetitions. "
