@@ -71,7 +71,7 @@ metrics = Metrics(
     service=_SERVICE_NAME,
 )
 
-_METRICS_ON = os.environ.get("POWERTOOLS_METRICS_DISABLED", "").strip().lower() not in (
+METRICS_ON = os.environ.get("POWERTOOLS_METRICS_DISABLED", "").strip().lower() not in (
     "1", "true", "yes", "on")
 
 JSON = "application/json"
@@ -257,7 +257,7 @@ class ServiceApp:
         logger.info("request", extra={"operation": operation, "method": method,
                                       "path": path, "status": status, "error_code": code,
                                       "duration_ms": round(elapsed_ms, 2)})
-        if not _METRICS_ON:  # disabled metrics still pile up and flush every 100 values
+        if not METRICS_ON:  # disabled metrics still pile up and flush every 100 values
             return
         with warnings.catch_warnings():  # unflushed metrics (no log_metrics) warn
             warnings.simplefilter("ignore")

@@ -15,7 +15,7 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
-from synaptic_s3.service.app import ServiceApp, logger, metrics
+from synaptic_s3.service.app import METRICS_ON, ServiceApp, logger, metrics
 from synaptic_s3.service.config import ConfigError, ServiceConfig
 
 runner = asyncio.Runner()
@@ -36,9 +36,15 @@ if _config is not None and os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
     runner.run(app.warm())
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP,
-                              clear_state=True)
-@metrics.log_metrics(capture_cold_start_metric=True)
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Answer one HTTP API event (every route; see docs/openapi.json)."""
     return app.handle(event, context)
+
+
+# EMF metrics flushed after every invocation (and ColdStart), unless
+# POWERTOOLS_METRICS_DISABLED (the local server) says there are none to flush.
+_handler = metrics.log_metrics(capture_cold_start_metric=True)(_handle) if METRICS_ON \
+    else _handle
+handler = logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP,
+                                       clear_state=True)(_handler)
+"""``handler(event, context)``: the Lambda entry point (``handlers.app.handler``)."""
