@@ -2,11 +2,13 @@
 # Installs the deployment tooling into venvs of its own, never into .venv:
 #   .venv-infra/sam      aws-sam-cli + cfn-lint   (pyproject extra `infra-sam`)
 #   .venv-infra/checkov  checkov                  (pyproject extra `infra-checkov`)
+#   .venv-infra/ministack ministack[full]         (pyproject extra `infra-ministack`, only
+#                        when asked for: the opt-in end-to-end test)
 # They conflict with the project's boto3 pin (aioboto3) and with each other, so each gets
 # its own venv, and only the extra's requirement list is installed (not the project).
 # Idempotent: a venv is rebuilt only when its requirement list in pyproject.toml changed.
 #
-# Usage: infra/install-tools.sh [sam|checkov]...   (default: both)
+# Usage: infra/install-tools.sh [sam|checkov|ministack]...   (default: sam checkov)
 # Env:   INFRA_PYTHON  interpreter for the venvs (default: python3.13, else python3.12,
 #                      via pyenv when they are not on PATH)
 set -euo pipefail
@@ -70,6 +72,7 @@ for target in "${targets[@]}"; do
     case $target in
         sam) install_one sam infra-sam ;;
         checkov) install_one checkov infra-checkov ;;
-        *) echo "usage: $0 [sam|checkov]..." >&2; exit 2 ;;
+        ministack) install_one ministack infra-ministack ;;
+        *) echo "usage: $0 [sam|checkov|ministack]..." >&2; exit 2 ;;
     esac
 done

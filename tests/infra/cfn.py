@@ -10,6 +10,7 @@ resource, ``Fn::GetAtt``, ``Fn::Sub``) are kept as they are.
 from __future__ import annotations
 
 import copy
+import re
 import subprocess
 from collections.abc import Iterator, Mapping
 from functools import cache
@@ -132,6 +133,15 @@ class Stack:
         assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
         ((logical_id, resource),) = found.items()
         return logical_id, resource
+
+
+def integration_target(operation: Mapping[str, Any]) -> str:
+    """The logical id of the function an OpenAPI operation's Lambda proxy integration
+    invokes (SAM writes ``${FunctionId.Arn}`` into the integration URI)."""
+    uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+    match = re.search(r"\$\{(\w+)\.Arn\}", uri)
+    assert match, uri
+    return match.group(1)
 
 
 def failed_rule_assertions(template: Mapping[str, Any], parameters: Mapping[str, str]) -> list[str]:

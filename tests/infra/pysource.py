@@ -21,8 +21,9 @@ def module_file(root: Path, module: str) -> Path:
 
 
 def resolve_definition(root: Path, module: str, name: str, _depth: int = 0) -> tuple[Path, int]:
-    """(file, line) of the top-level ``def``/``async def`` that ``module.name`` is,
-    following ``from X import name [as alias]`` re-exports."""
+    """(file, line) of what ``module.name`` is at the top level of its module: a ``def``
+    or ``async def``, or an assignment (``name = decorator(function)``), following
+    ``from X import name [as alias]`` re-exports."""
     if _depth > 10:
         raise Unresolved(f"{module}.{name}: re-exported too many times")
     path = module_file(root, module)
@@ -30,12 +31,19 @@ def resolve_definition(root: Path, module: str, name: str, _depth: int = 0) -> t
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
             return path, node.lineno
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == name for target in node.targets
+        ):
+            return path, node.lineno
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
+                and node.target.id == name and node.value is not None:
+            return path, node.lineno
         if isinstance(node, ast.ImportFrom):
             for alias in node.names:
                 if (alias.asname or alias.name) == name:
                     source = _absolute(module, path, node)
                     return resolve_definition(root, source, alias.name, _depth + 1)
-    raise Unresolved(f"{path} defines no top-level function {name!r}")
+    raise Unresolved(f"{path} defines no top-level {name!r}")
 
 
 def _absolute(module: str, path: Path, node: ast.ImportFrom) -> str:

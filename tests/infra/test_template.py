@@ -10,7 +10,6 @@ wildcard action or resource; the bucket is encrypted, private, TLS-only and reta
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -93,14 +92,6 @@ def operations(stack: cfn.Stack) -> Iterator[tuple[str, str, dict[str, Any]]]:
             yield method.upper(), path, operation
 
 
-def integration_target(operation: dict[str, Any]) -> str:
-    """The logical id of the function a route's Lambda proxy integration invokes."""
-    uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
-    match = re.search(r"\$\{(\w+)\.Arn\}", uri)
-    assert match, uri
-    return match.group(1)
-
-
 def arn_text(value: Any) -> str:
     """A resource ARN as text, with intrinsics shown as ${...} placeholders."""
     if isinstance(value, str):
@@ -148,7 +139,7 @@ def test_api_serves_exactly_the_routes_of_the_contract(deployed: cfn.Stack) -> N
 
 def test_every_route_reaches_the_function_of_its_access_level(deployed: cfn.Stack) -> None:
     for method, path, operation in operations(deployed):
-        target = integration_target(operation)
+        target = cfn.integration_target(operation)
         assert target in functions(deployed), (method, path, target)
         assert access_level(deployed, target) == ROUTES[(method, path)], (method, path)
 
