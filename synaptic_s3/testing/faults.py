@@ -20,8 +20,9 @@ Faults (see :class:`Fault`): an S3 error reply (500 InternalError, 503 SlowDown,
 412 PreconditionFailed) without forwarding; a dropped connection; a truncated
 answer; added latency; a *lost answer* (the request IS applied upstream, then the
 client gets a 500 or a dropped connection, as when S3 commits a write and the
-network loses the reply); and *hold*, which parks the request unforwarded and
-signals it, so a test can kill the client at an exact request without sleeping.
+network loses the reply); and *hold*, which parks the request (unforwarded, or
+applied with its answer withheld) and signals it, so a test can kill the client at an
+exact request without sleeping.
 
 Every request is recorded as an :class:`Exchange` in arrival order. Rate-based
 faults draw from one ``random.Random(seed)``, so a run is reproducible for a
@@ -108,9 +109,13 @@ class Fault:
         return cls("lost answer (drop)", forward=True, reply="drop")
 
     @classmethod
-    def hold(cls) -> Fault:
-        """Park the request unforwarded until :meth:`FaultProxy.release_held` (or the
-        proxy closes), then drop it; :meth:`FaultProxy.wait_held` signals its arrival."""
+    def hold(cls, *, apply: bool = False) -> Fault:
+        """Park the request until :meth:`FaultProxy.release_held` (or the proxy closes),
+        then drop its connection; :meth:`FaultProxy.wait_held` signals it. With
+        ``apply=True`` the request is applied upstream first and only its answer is
+        held: a client killed there has changed the bucket without knowing it."""
+        if apply:
+            return cls("applied, answer held", forward=True, reply="hold")
         return cls("hold", forward=False, reply="hold")
 
 
@@ -353,6 +358,7 @@ class FaultProxy:
         self._tasks: set[asyncio.Task[None]] = set()
         self._held: list[_Held] = []
         self._held_event = asyncio.Event()
+        self._releases = 0
         self._in_flight = 0
         self._idle_event = asyncio.Event()
         self._idle_event.set()
@@ -433,7 +439,9 @@ class FaultProxy:
         await self._idle_event.wait()
 
     def release_held(self) -> None:
-        """Drop every held request's connection (the requests were never applied)."""
+        """Drop the connection of every held request, and of any request that was on
+        its way to be held (an applied one still being forwarded) when this was called."""
+        self._releases += 1
         for held in self._held:
             held.released.set()
         self._held.clear()
@@ -520,6 +528,7 @@ class FaultProxy:
     ) -> bool:
         """Apply the matching fault (if any) to one request; return keep-alive."""
         method = exchange.method
+        releases = self._releases
         fault = self._choose(exchange)
         exchange.fault = fault.name if fault is not None else None
         keep_alive = _keeps_alive(request)
@@ -563,7 +572,7 @@ class FaultProxy:
             writer.write(cut)
             await writer.drain()
             return False
-        if reply == "hold":
+        if reply == "hold" and releases == self._releases:
             held = _Held(exchange)
             self._held.append(held)
             self._held_event.set()
