@@ -310,10 +310,30 @@ class ServiceApp:
             return cast(Decorator, app.exception_handler(exc_class))
 
         def require_session(session_id: str) -> SessionManager:
+            """Before a write: the session must exist (never a silent write)."""
             manager = service.manager
             if service.run(manager.get_session(session_id)) is None:
                 raise NotFoundError("session", session_id)
             return manager
+
+        def read_in_session(session_id: str,
+                            read: Callable[[SessionManager], Coroutine[Any, Any, T]]) -> T:
+            """A read and the session's existence check at once (one round trip fewer);
+            a missing session is 404 whatever the read found or raised."""
+            manager = service.manager
+
+            async def both() -> T:
+                info, found = await asyncio.gather(manager.get_session(session_id),
+                                                   read(manager), return_exceptions=True)
+                if isinstance(info, BaseException):
+                    raise info
+                if info is None:
+                    raise NotFoundError("session", session_id)
+                if isinstance(found, BaseException):
+                    raise found
+                return cast(T, found)
+
+            return service.run(both())
 
         @route("POST", "/sessions", "createSession", tags=["sessions"],
                summary="Create a session",
@@ -380,8 +400,7 @@ class ServiceApp:
                                               description="only the newest N (still "
                                               "oldest first)")] = None,
         ) -> Response[Any]:
-            manager = require_session(session_id)
-            messages = service.run(manager.memory().load(session_id))
+            messages = read_in_session(session_id, lambda m: m.memory().load(session_id))
             if last is not None:
                 messages = messages[len(messages) - last:] if last else []
             return _json(200, {"messages": [m.to_dict() for m in messages]})
@@ -398,8 +417,9 @@ class ServiceApp:
                summary="The running summary (null when never set)",
                responses=_responses(200, "The summary", SummaryOut, _NOT_FOUND))
         def get_summary(session_id: str) -> Response[Any]:
-            manager = require_session(session_id)
-            return _json(200, {"summary": service.run(manager.memory().get_summary(session_id))})
+            summary = read_in_session(session_id,
+                                      lambda m: m.memory().get_summary(session_id))
+            return _json(200, {"summary": summary})
 
         @route("PUT", "/sessions/<session_id>/summary", "putSummary", tags=["summary"],
                summary="Replace the summary",
@@ -428,8 +448,8 @@ class ServiceApp:
                tags=["checkpoints"], summary="Every checkpoint, oldest first",
                responses=_responses(200, "The checkpoints", CheckpointList, _NOT_FOUND))
         def list_checkpoints(session_id: str) -> Response[Any]:
-            manager = require_session(session_id)
-            found = service.run(manager.checkpointer().list(CheckpointConfig(session_id)))
+            found = read_in_session(
+                session_id, lambda m: m.checkpointer().list(CheckpointConfig(session_id)))
             return _json(200, {"checkpoints": [c.to_dict() for c in found]})
 
         # Registered before /<checkpoint_id>: the literal route wins.
@@ -439,11 +459,11 @@ class ServiceApp:
                                     {404: {"description": "No such session, or no "
                                            "checkpoint yet", **_ERROR}}))
         def get_latest_checkpoint(session_id: str) -> Response[Any]:
-            manager = require_session(session_id)
-            found = service.run(manager.checkpointer().get(CheckpointConfig(session_id)))
-            if found is None:
+            latest = read_in_session(
+                session_id, lambda m: m.checkpointer().get(CheckpointConfig(session_id)))
+            if latest is None:
                 raise NotFoundError("checkpoint", LATEST)
-            return _json(200, found.to_dict())
+            return _json(200, latest.to_dict())
 
         @route("GET", "/sessions/<session_id>/checkpoints/<checkpoint_id>", "getCheckpoint",
                tags=["checkpoints"], summary="One checkpoint by id",
@@ -451,8 +471,7 @@ class ServiceApp:
                                     {404: {"description": "No such session or checkpoint",
                                            **_ERROR}}))
         def get_checkpoint(session_id: str, checkpoint_id: str) -> Response[Any]:
-            manager = require_session(session_id)
-            found = service.run(manager.checkpointer().get(
+            found = read_in_session(session_id, lambda m: m.checkpointer().get(
                 CheckpointConfig(session_id, checkpoint_id)))
             if found is None:
                 raise NotFoundError("checkpoint", checkpoint_id)
