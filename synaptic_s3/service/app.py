@@ -194,12 +194,17 @@ class ServiceApp:
         request_id = _request_id(event, context)
         method, path = _method_path(event)
         operation = self.operation_of(method, path)
+        scope: tuple[str, ...] = ()
+        self._request_id = request_id
         try:
             if self.config is None:
                 logger.error("configuration error", extra={"reason": self.config_error})
                 raise ApiError(500, "internal_error",
                                "the service is misconfigured; quote the request_id")
-            scope: tuple[str, ...] = ()
+            if not isinstance(event, Mapping) or not isinstance(event.get("requestContext"),
+                                                                Mapping):
+                raise ApiError(400, "validation_error",
+                               "not an API Gateway HTTP API (v2.0) event")
             if self.config.isolation == "jwt":  # before anything else: refuse strangers
                 subject = jwt_subject(event)
                 if subject is None:
@@ -209,7 +214,6 @@ class ServiceApp:
                 scope = subject_scope(subject)
             screened = screen_event(event, self.config.max_body_bytes)
             self._manager = self._manager_for(scope)
-            self._request_id = request_id
             response = self.resolver.resolve(screened, context)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a JSON reply
             response = self._error_response(exc, request_id)
@@ -218,7 +222,7 @@ class ServiceApp:
         status = int(response.get("statusCode", 500))
         headers = response.setdefault("headers", {})
         headers["x-request-id"] = request_id
-        self._observe(operation, method, path, status, response, started)
+        self._observe(operation, method, path, status, response, started, scope)
         return response
 
     def _error_response(self, exc: BaseException, request_id: str) -> dict[str, Any]:
@@ -246,7 +250,8 @@ class ServiceApp:
             logger.debug(f"client error: {exc}", extra=extra)
 
     def _observe(self, operation: str, method: str, path: str, status: int,
-                 response: Mapping[str, Any], started: float) -> None:
+                 response: Mapping[str, Any], started: float, scope: tuple[str, ...]
+                 ) -> None:
         elapsed_ms = (time.perf_counter() - started) * 1000
         code = None
         if status >= 400:
@@ -254,9 +259,12 @@ class ServiceApp:
                 code = json.loads(response.get("body") or "{}")["error"]["code"]
             except (ValueError, KeyError, TypeError):
                 code = None
-        logger.info("request", extra={"operation": operation, "method": method,
-                                      "path": path, "status": status, "error_code": code,
-                                      "duration_ms": round(elapsed_ms, 2)})
+        extra: dict[str, Any] = {"operation": operation, "method": method, "path": path,
+                                 "status": status, "error_code": code,
+                                 "duration_ms": round(elapsed_ms, 2)}
+        if scope:  # the subject's storage prefix (a hash), never the subject itself
+            extra["scope"] = "/".join(scope)
+        logger.info("request", extra=extra)
         if not METRICS_ON:  # disabled metrics still pile up and flush every 100 values
             return
         with warnings.catch_warnings():  # unflushed metrics (no log_metrics) warn

@@ -186,10 +186,18 @@ def test_unknown_routes_and_methods(api: Api) -> None:
 def test_not_an_http_api_event(api: Api) -> None:
     from tests.service.events import Context
 
-    for event in ({}, {"requestContext": "x"}, {"rawPath": "/sessions"}):
+    for event in ({}, {"requestContext": "x"}, {"rawPath": "/sessions"}, [], "x", None):
         reply = api.app.handle(event, Context())
         assert 400 <= reply["statusCode"] < 500
         assert json.loads(reply["body"])["error"]["code"]
+
+
+def test_not_an_http_api_event_in_jwt_mode(jwt_api: Api) -> None:
+    from tests.service.events import Context
+
+    for event in ({}, [], None, {"requestContext": {"authorizer": []}}):
+        reply = jwt_api.app.handle(event, Context())  # type: ignore[arg-type]
+        assert reply["statusCode"] in (400, 401)
 
 
 def test_conflict_is_409(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
