@@ -79,17 +79,20 @@ async def direct(endpoint: Endpoint, prefix: str) -> AsyncIterator[S3Store]:
 
 
 @pytest.fixture
-async def faulty(endpoint: Endpoint, prefix: str, proxy: FaultProxy) -> AsyncIterator[S3Store]:
+async def faulty(
+    endpoint: Endpoint, prefix: str, proxy: FaultProxy, quick_backoff: None
+) -> AsyncIterator[S3Store]:
     """The store under test: same prefix, every request through the proxy."""
     async with make_store(endpoint, prefix, url=proxy.url,
                           max_attempts=MAX_ATTEMPTS) as store:
         yield store
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """botocore's standard backoff, scaled down 100x (jitter and exponential growth
-    kept): the tests check what retries achieve, not how long they wait."""
+    kept): the fault tests check what retries achieve, not how long they wait. (The
+    load test keeps the real backoff.)"""
     original = standard.ExponentialBackoff.delay_amount
 
     def scaled(self: standard.ExponentialBackoff, context: Any) -> float:

@@ -188,7 +188,7 @@ async def test_a_fault_on_every_attempt(
 
 @pytest.mark.parametrize("endpoint", ["moto"], indirect=True)
 async def test_every_operation_works_with_latency_on_every_request(
-    proxy: FaultProxy, endpoint: Endpoint, prefix: str
+    proxy: FaultProxy, endpoint: Endpoint, prefix: str, quick_backoff: None
 ) -> None:
     proxy.inject(Fault.latency(0.02), times=None)
     for op in OPERATIONS:
@@ -201,7 +201,7 @@ async def test_every_operation_works_with_latency_on_every_request(
 
 
 async def test_latency_beyond_the_read_timeout_is_retried_and_the_late_write_is_harmless(
-    proxy: FaultProxy, endpoint: Endpoint, prefix: str, direct: S3Store
+    proxy: FaultProxy, endpoint: Endpoint, prefix: str, direct: S3Store, quick_backoff: None
 ) -> None:
     world, before = await build_world(SessionManager(direct))
     proxy.inject(Fault.latency(1.0), operation="PutObject")
