@@ -90,7 +90,8 @@ async def round_trip(store: S3Store, namespace: tuple[str, ...], key: str) -> No
     await store.put(namespace, key, value)
     try:
         item = await store.get(namespace, key)
-        assert item is not None and item.value == value
+        assert item is not None
+        assert item.value == value
         assert [k async for k in store.iter_keys(namespace)] == [key]
         assert namespace in await store.list_namespaces(namespace[:1])
         assert await raw_keys(store, namespace_prefix(namespace)) == [
