@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint typecheck unit bench clean
+.PHONY: install run test lint typecheck unit bench clean infra-tools infra-lint infra-smoke infra-build infra-e2e
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,23 @@ typecheck: install
 ## unit: the fast tests only (no S3 servers)
 unit: install
 	$(BIN)/python -m pytest tests/unit
+
+## infra-*: deployment checks (tools live in .venv-infra/, apart from the project's pins)
+infra-tools:
+	infra/install-tools.sh
+
+infra-lint: install
+	infra/lint.sh
+
+infra-smoke: install
+	infra/smoke.sh
+
+infra-build:
+	infra/build.sh
+
+infra-e2e: install
+	infra/install-tools.sh ministack
+	SYNAPTIC_E2E_MINISTACK=1 $(BIN)/python -m pytest tests/infra/test_ministack_e2e.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .local-data
