@@ -219,7 +219,7 @@ def resolve_store(store_url: str, s3_emulator: bool) -> Iterator[StoreSpec]:
 
 def serve(*, store_url: str, host: str = "127.0.0.1", port: int = 8080,
           s3_emulator: bool = False, isolation: str = "none", max_body_bytes: int | None = None,
-          verbose: bool = False, ready: Callable[[str], None] | None = None) -> None:
+          verbose: bool = False) -> None:
     """Run the API until interrupted (Ctrl-C)."""
     with resolve_store(store_url, s3_emulator) as spec:
         os.environ["SYNAPTIC_STORE_URL"] = spec.to_url()
@@ -254,8 +254,6 @@ def serve(*, store_url: str, host: str = "127.0.0.1", port: int = 8080,
             banner.insert(1, "ISOLATION_MODE=jwt: the 'sub' of a Bearer token is trusted "
                           "WITHOUT verification (local runs only)")
         print("\n".join(banner), flush=True)
-        if ready is not None:
-            ready(url)
         try:
             httpd.serve_forever()
         except KeyboardInterrupt:
