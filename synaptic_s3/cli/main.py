@@ -125,9 +125,10 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     async def work(manager: SessionManager) -> list[dict[str, Any]]:
-        infos = await manager.list_sessions()
-        if args.limit is not None:
-            infos = infos[: args.limit]
+        if args.limit is not None:  # one page: no need to list the whole store
+            infos, _ = await manager.list_sessions_page(limit=args.limit)
+        else:
+            infos = await manager.list_sessions()
         rows = []
         for info in infos:
             row: dict[str, Any] = info.to_dict()
