@@ -155,6 +155,8 @@ class Exchange:
     path: str
     """The decoded path without the leading ``/``: ``bucket/key`` (``bucket`` alone
     for bucket-level requests)."""
+    body: bytes = field(default=b"", repr=False)
+    """The request body as received (DeleteObjects lists its keys there)."""
     fault: str | None = None
     forwarded: bool = False
     upstream_status: int | None = None
@@ -511,7 +513,7 @@ class FaultProxy:
         exchange = Exchange(
             index=len(self.exchanges), method=method, target=target,
             operation=classify(method, target),
-            path=unquote(target.partition("?")[0]).lstrip("/"),
+            path=unquote(target.partition("?")[0]).lstrip("/"), body=request.body,
         )
         self.exchanges.append(exchange)
         self._in_flight += 1
