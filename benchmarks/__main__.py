@@ -34,8 +34,8 @@ NOTES = """\
   pending writes) does not depend on the serializer. It opens a new S3 client for
   every call, which its latency includes.
 - Sizes grow in place, and appends made by earlier measurements are undone before
-  the next operation, so every row is measured at its stated size (chat turns and
-  appends add at most a few dozen messages during their own repetitions).
+  the next operation; every chat turn starts from exactly N messages (appends add
+  at most a few dozen messages during their own repetitions).
 - Moto runs in a child process (not in the benchmark's interpreter); buckets are
   filled through moto's backend or unsigned PUTs, which is set-up, not measured.
 """

@@ -8,6 +8,8 @@ walks another system's objects.
 
 Sizes grow in place (10 sessions, then 90 more for 100, ...) so each size costs
 only the objects it adds; repetitions shrink as sizes grow (see :class:`Plan`).
+Chat turns start every repetition from exactly N messages (the two appended by the
+previous turn are removed, uncounted).
 """
 
 from __future__ import annotations
@@ -154,9 +156,9 @@ class Workload:
                                 lambda _, s=strands_session: strands.load(s), heavy=True)
             await self._measure("append to warm history", strands, n, reps,
                                 lambda i, s=strands_session: strands.append(s, i))
-            await strands.grow_history(strands_session, n)
             await self._measure("chat turn", strands, n, max(1, heavy // 2),
                                 lambda i, s=strands_session: strands.chat_turn(s, i),
+                                setup=lambda _, s=strands_session, n=n: strands.grow_history(s, n),
                                 heavy=True)
 
     async def _memory_ops(
@@ -167,13 +169,13 @@ class Workload:
         await system.warm(session)
         await self._measure("append to warm history", system, n, reps,
                             lambda i: system.append(session, i))
-        await system.reset_history(session, n)
         await self._measure("chat turn", system, n, reps,
-                            lambda i: system.chat_turn(session, i))
+                            lambda i: system.chat_turn(session, i),
+                            setup=lambda _: system.reset_history(session, n))
         if isinstance(system, Ours):
-            await system.reset_history(session, n)
             await self._measure("chat turn (append_many)", system, n, reps,
-                                lambda i: system.chat_turn_many(session, i))
+                                lambda i: system.chat_turn_many(session, i),
+                                setup=lambda _: system.reset_history(session, n))
 
     # -- list sessions --------------------------------------------------------------------
 
