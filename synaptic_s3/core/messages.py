@@ -61,7 +61,7 @@ class ToolCall(_WireModel):
 class InvalidToolCall(_WireModel):
     """A tool call the model produced that could not be parsed."""
 
-    _omit_when_empty = frozenset({"id", "name", "arguments"})
+    _omit_when_empty: ClassVar[frozenset[str]] = frozenset({"id", "name", "arguments"})
     id: StrictStr | None = None
     name: StrictStr | None = None
     arguments: StrictStr | None = None
@@ -71,7 +71,7 @@ class InvalidToolCall(_WireModel):
 class UsageMetadata(_WireModel):
     """Token counts reported by the provider for one model response."""
 
-    _omit_when_empty = frozenset({"input_details", "output_details"})
+    _omit_when_empty: ClassVar[frozenset[str]] = frozenset({"input_details", "output_details"})
     input_tokens: StrictInt
     output_tokens: StrictInt
     total_tokens: StrictInt
@@ -123,7 +123,7 @@ class Message(_WireModel):
     :meth:`from_dict` / :meth:`from_json`, write with :meth:`to_dict` / :meth:`to_json`.
     """
 
-    _omit_when_empty = frozenset({
+    _omit_when_empty: ClassVar[frozenset[str]] = frozenset({
         "content", "id", "name", "additional_kwargs", "response_metadata", "content_blocks",
         "tool_calls", "usage_metadata", "invalid_tool_calls", "tool_call_id", "custom_role",
     })
