@@ -8,6 +8,13 @@
                                three above (the local server sets it)
 ``ISOLATION_MODE``             ``none`` (default) or ``jwt``: per-subject prefixes
 ``MAX_BODY_BYTES``             largest request body accepted (default 1 MiB; < 6 MB)
+``SSE_MODE``                   ``AES256`` or ``aws:kms``: encryption asked for on every write
+``SSE_KMS_KEY_ID``             the KMS key for ``SSE_MODE=aws:kms`` (bucket keys are on)
+``S3_CONNECT_TIMEOUT``         seconds (default 2)
+``S3_READ_TIMEOUT``            seconds per attempt (default 4)
+``S3_MAX_ATTEMPTS``            botocore standard-mode attempts (default 3): with the
+                               defaults a failing call ends, as a JSON 503, well inside
+                               the function's 15 s timeout instead of timing it out
 ``LOG_LEVEL``                  Powertools Logger level (default INFO)
 ``POWERTOOLS_SERVICE_NAME``    service name in logs and metrics (default synaptic-s3)
 ``POWERTOOLS_METRICS_NAMESPACE`` CloudWatch namespace of the EMF metrics (default SynapticS3)
@@ -20,7 +27,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from synaptic_s3.service.store_url import StoreSpec, StoreURLError, parse_store_url
+from synaptic_s3.service.store_url import (
+    StoreSpec,
+    StoreURLError,
+    parse_store_url,
+    validate_s3_options,
+)
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
@@ -28,6 +40,17 @@ LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
 ISOLATION_MODES = ("none", "jwt")
 DEFAULT_SERVICE_NAME = "synaptic-s3"
 DEFAULT_METRICS_NAMESPACE = "SynapticS3"
+
+
+LAMBDA_S3_DEFAULTS = {"connect_timeout": "2", "read_timeout": "4", "max_attempts": "3"}
+"""Bounded so that a failing S3 call ends in a JSON error before the function times out."""
+_S3_ENV_OPTIONS = {
+    "SSE_MODE": "sse",
+    "SSE_KMS_KEY_ID": "kms_key_id",
+    "S3_CONNECT_TIMEOUT": "connect_timeout",
+    "S3_READ_TIMEOUT": "read_timeout",
+    "S3_MAX_ATTEMPTS": "max_attempts",
+}
 
 
 class ConfigError(ValueError):
@@ -56,18 +79,24 @@ class ServiceConfig:
                 bucket = env.get("SESSIONS_BUCKET", "").strip()
                 if not bucket:
                     raise ConfigError("SESSIONS_BUCKET is not set (nor SYNAPTIC_STORE_URL)")
-                options = {}
+                options = dict(LAMBDA_S3_DEFAULTS)
+                for variable, option in _S3_ENV_OPTIONS.items():
+                    value = env.get(variable, "").strip()
+                    if value:
+                        options[option] = value
                 endpoint = env.get("S3_ENDPOINT_URL", "").strip()
                 if endpoint:
                     options["endpoint_url"] = endpoint
                 region = env.get("AWS_REGION", "").strip()
                 if region:
                     options["region"] = region
+                validate_s3_options(options)  # the same rules as an s3:// URL's query
                 store = StoreSpec("s3", bucket=bucket,
                                   prefix=env.get("SESSIONS_PREFIX", "").strip().strip("/"),
                                   options=options)
         except StoreURLError as exc:
-            raise ConfigError(f"SYNAPTIC_STORE_URL: {exc}") from None
+            source = "SYNAPTIC_STORE_URL" if store_url else "S3 settings"
+            raise ConfigError(f"{source}: {exc}") from None
         isolation = env.get("ISOLATION_MODE", "none").strip().lower() or "none"
         if isolation not in ISOLATION_MODES:
             raise ConfigError(f"ISOLATION_MODE must be one of {', '.join(ISOLATION_MODES)}, "

@@ -13,6 +13,7 @@ Credentials never appear in a URL: S3 uses the usual AWS credential chain.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +25,14 @@ if TYPE_CHECKING:
 DEFAULT_STORE_URL = "file://.local-data"
 """What the command line and the local server use when no ``--store`` is given."""
 
-_S3_OPTIONS = {"endpoint_url", "region", "sse", "kms_key_id"}
+_NUMERIC_OPTIONS = {
+    # S3Store keyword -> (type, smallest allowed value)
+    "max_attempts": (int, 1),
+    "max_concurrency": (int, 1),
+    "connect_timeout": (float, 0.1),
+    "read_timeout": (float, 0.1),
+}
+_S3_OPTIONS = {"endpoint_url", "region", "sse", "kms_key_id", *_NUMERIC_OPTIONS}
 
 
 class StoreURLError(ValueError):
@@ -63,6 +71,8 @@ class StoreSpec:
             region_name=self.options.get("region"),
             sse=sse,  # type: ignore[arg-type]  # checked in parse_store_url
             sse_kms_key_id=self.options.get("kms_key_id"),
+            **{name: kind(self.options[name])
+               for name, (kind, _) in _NUMERIC_OPTIONS.items() if name in self.options},
         )
 
     def to_url(self) -> str:
@@ -131,16 +141,28 @@ def parse_store_url(url: str) -> StoreSpec:
             if len(values) != 1 or not values[0]:
                 raise StoreURLError(f"s3:// option {name!r} needs exactly one non-empty value")
             options[name] = values[0]
-        if options.get("sse") not in (None, "AES256", "aws:kms"):
-            raise StoreURLError("sse must be AES256 or aws:kms")
-        if "kms_key_id" in options and options.get("sse") != "aws:kms":
-            raise StoreURLError("kms_key_id needs sse=aws:kms")
-        endpoint = options.get("endpoint_url")
-        if endpoint is not None and urlsplit(endpoint).scheme not in ("http", "https"):
-            raise StoreURLError("endpoint_url must be an http:// or https:// URL")
+        validate_s3_options(options)
         prefix = parts.path.strip("/")
         if any(segment in (".", "..") for segment in prefix.split("/")):
             raise StoreURLError("the S3 prefix may not contain '.' or '..' segments")
         return StoreSpec("s3", bucket=bucket, prefix=prefix, options=options)
     raise StoreURLError(f"unknown store scheme {scheme!r}: use memory://, file:// or s3://")
 
+
+def validate_s3_options(options: Mapping[str, str]) -> None:
+    """Check S3 store options (from a URL query or the environment) before any I/O."""
+    for name, (kind, smallest) in _NUMERIC_OPTIONS.items():
+        if name in options:
+            try:
+                number = kind(options[name])
+            except ValueError:
+                raise StoreURLError(f"{name} must be a number, not {options[name]!r}") from None
+            if not smallest <= number < 10_000:
+                raise StoreURLError(f"{name} must be between {smallest} and 10000")
+    if options.get("sse") not in (None, "AES256", "aws:kms"):
+        raise StoreURLError("sse must be AES256 or aws:kms")
+    if "kms_key_id" in options and options.get("sse") != "aws:kms":
+        raise StoreURLError("kms_key_id needs sse=aws:kms")
+    endpoint = options.get("endpoint_url")
+    if endpoint is not None and urlsplit(endpoint).scheme not in ("http", "https"):
+        raise StoreURLError("endpoint_url must be an http:// or https:// URL")

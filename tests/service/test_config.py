@@ -19,7 +19,8 @@ def test_lambda_environment() -> None:
     assert config.store.scheme == "s3"
     assert (config.store.bucket, config.store.prefix) == ("b", "p/q")
     assert config.store.options == {"endpoint_url": "http://127.0.0.1:9000",
-                                    "region": "eu-west-1"}
+                                    "region": "eu-west-1", "connect_timeout": "2",
+                                    "read_timeout": "4", "max_attempts": "3"}
     assert config.isolation == "none"
     assert config.max_body_bytes == DEFAULT_MAX_BODY_BYTES
     jwt = ServiceConfig.from_env({"SESSIONS_BUCKET": "b", "ISOLATION_MODE": "JWT",
@@ -84,3 +85,44 @@ def test_cursor_round_trip() -> None:
         assert cursor.isascii()
         assert "=" not in cursor
         assert decode_cursor(cursor) == session_id
+
+
+def test_lambda_s3_settings_have_bounded_timeouts_by_default() -> None:
+    config = ServiceConfig.from_env({"SESSIONS_BUCKET": "b"})
+    assert config.store.options["read_timeout"] == "4"
+    assert config.store.options["connect_timeout"] == "2"
+    assert config.store.options["max_attempts"] == "3"
+
+
+def test_s3_timeouts_and_attempts_come_from_the_environment() -> None:
+    config = ServiceConfig.from_env({"SESSIONS_BUCKET": "b", "S3_READ_TIMEOUT": "9.5",
+                                     "S3_MAX_ATTEMPTS": "5", "S3_CONNECT_TIMEOUT": "1"})
+    store = config.store.open()
+    assert (config.store.options["read_timeout"], config.store.options["max_attempts"]) == (
+        "9.5", "5")
+    assert store.bucket == "b"  # type: ignore[attr-defined]
+
+
+def test_kms_encryption_comes_from_the_environment() -> None:
+    config = ServiceConfig.from_env({"SESSIONS_BUCKET": "b", "SSE_MODE": "aws:kms",
+                                     "SSE_KMS_KEY_ID": "arn:aws:kms:eu-west-1:1:key/k"})
+    assert config.store.options["sse"] == "aws:kms"
+    assert config.store.options["kms_key_id"] == "arn:aws:kms:eu-west-1:1:key/k"
+    config.store.open()  # S3Store accepts the pair
+
+
+@pytest.mark.parametrize(
+    ("variables", "complaint"),
+    [
+        ({"SSE_MODE": "rot13"}, "sse must be"),
+        ({"SSE_KMS_KEY_ID": "k"}, "kms_key_id needs"),
+        ({"S3_READ_TIMEOUT": "soon"}, "read_timeout must be a number"),
+        ({"S3_MAX_ATTEMPTS": "0"}, "max_attempts must be between"),
+    ],
+)
+def test_bad_s3_settings_are_a_config_error_naming_them(
+    variables: dict[str, str], complaint: str
+) -> None:
+    with pytest.raises(ConfigError, match=complaint) as raised:
+        ServiceConfig.from_env({"SESSIONS_BUCKET": "b", **variables})
+    assert "S3 settings" in str(raised.value)
