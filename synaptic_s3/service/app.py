@@ -220,6 +220,8 @@ class ServiceApp:
         finally:
             self._manager = None
         status = int(response.get("statusCode", 500))
+        if response.get("body") is None:  # 204: no body at all ("body": null trips some
+            response.pop("body", None)    # API Gateway emulators)
         headers = response.setdefault("headers", {})
         headers["x-request-id"] = request_id
         self._observe(operation, method, path, status, response, started, scope)

@@ -204,3 +204,10 @@ def test_every_operation_on_a_missing_session_is_404(
                      body=body)
     assert (reply.status, reply.code) == (404, "session_not_found")
     assert api.object_keys() == []  # never a silent write
+
+
+
+def test_a_204_reply_carries_no_body_field(api: Api) -> None:
+    deleted = api.delete(f"/sessions/{api.new_session()}")
+    assert deleted.status == 204
+    assert "body" not in deleted.raw
