@@ -215,9 +215,6 @@ def test_a_session_lives_over_http(endpoint: str, stack: dict[str, str]) -> None
     assert http(endpoint, api, "GET", "/sessions/no-such-session")[0] == 404
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ministack 1.5.33 answers 500 when a payload-2.0 response carries \"body\": null, "
-    "which the handler returns with its 204s; strict: drop this mark once either changes"))
 def test_a_deleted_session_is_gone_over_http(endpoint: str, stack: dict[str, str]) -> None:
     api = stack["ApiId"]
     status, created = http(endpoint, api, "POST", "/sessions")
