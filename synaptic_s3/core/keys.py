@@ -9,7 +9,7 @@ Rules (checked before any I/O):
 * a namespace is a non-empty sequence of parts; parts and keys are non-empty strings
   of at most :data:`MAX_NAME_BYTES` UTF-8 bytes;
 * no ``/`` or ``\\`` (they would cross into another namespace), no control
-  characters, no leading ``.`` (covers ``.`` and ``..``, and reserves hidden names
+  characters or Unicode non-characters, no leading ``.`` (covers ``.`` and ``..``, and reserves hidden names
   for the file store's temporary and lock files), no surrogates (not encodable);
 * a namespace part may not end in ``.json``: on a filesystem the directory
   ``a/x.json/`` would collide with the file of key ``x`` in namespace ``("a",)``.
@@ -38,6 +38,12 @@ MAX_PATH_BYTES = 1000
 Namespace = tuple[str, ...]
 
 
+def _is_noncharacter(code: int) -> bool:
+    """Unicode's 66 non-characters (U+FDD0..U+FDEF, U+xxFFFE, U+xxFFFF): never meant
+    for interchange, and not routable in URLs by the HTTP API."""
+    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
+
+
 def _check_name(name: object, what: str, namespace: Sequence[str] | None, key: str | None) -> str:
     if not isinstance(name, str):
         raise InvalidKeyError(f"{what} must be a string, not {type(name).__name__}",
@@ -51,9 +57,10 @@ def _check_name(name: object, what: str, namespace: Sequence[str] | None, key: s
                               namespace=namespace, key=key)
     for ch in name:
         category = unicodedata.category(ch)
-        if category in ("Cc", "Cs"):
+        if category in ("Cc", "Cs") or _is_noncharacter(ord(ch)):
             raise InvalidKeyError(
-                f"{what} {name!r} contains a control or surrogate character U+{ord(ch):04X}",
+                f"{what} {name!r} contains a control, surrogate or non-character "
+                f"U+{ord(ch):04X}",
                 namespace=namespace, key=key,
             )
     if len(name.encode("utf-8")) > MAX_NAME_BYTES:

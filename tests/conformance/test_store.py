@@ -14,7 +14,7 @@ NS = ("things",)
 
 BAD_NAMES = [
     "", ".", "..", ".hidden", "a/b", "a\\b", "nul\x00", "tab\t", "newline\n", "del\x7f",
-    "x" * 201, "surrogate\ud800",
+    "x" * 201, "surrogate\ud800", "nonchar\ufffe", "nonchar\U0010ffff", "nonchar\ufdd0",
 ]
 
 

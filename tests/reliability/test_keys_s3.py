@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from synaptic_s3 import InvalidKeyError, S3Store, StorageUnavailableError
+from synaptic_s3 import InvalidKeyError, S3Store
 from synaptic_s3.core.keys import namespace_prefix, object_path, validate_key, validate_namespace
 from synaptic_s3.testing import Endpoint
 from tests.reliability.conftest import ENDPOINTS, make_store
@@ -153,13 +153,6 @@ def test_two_namespaces_never_share_objects_on_the_server(
         runner.run(store.close())
 
 
-@pytest.mark.xfail(
-    strict=True, raises=StorageUnavailableError,
-    reason="BUG: core/keys.py accepts U+FFFE/U+FFFF, which XML 1.0 cannot carry; S3's "
-           "DeleteObjects request is XML, so such a namespace can never be deleted "
-           "(MalformedXML on moto and SeaweedFS), and on moto a missing object under such "
-           "a name reads as StorageUnavailableError instead of None",
-)
 @pytest.mark.parametrize("char", XML_UNSAFE, ids=["U+FFFE", "U+FFFF"])
 async def test_a_name_s3_xml_cannot_carry_is_rejected_or_works(
     char: str, endpoint: Endpoint, prefix: str
