@@ -9,9 +9,10 @@ Finding the greatest id must not cost a listing of the whole history (S3 lists i
 ascending order only, 1,000 keys a page). :meth:`StoreCheckpointer.get` probes
 with "keys after the id of time T": first T = an hour ago (one listing for any
 thread written in the last hour), then further back (a day, 30 days, a year...);
-when a probe finds more than one page, it bisects the time window between a
-probe that overflowed and one that was empty. The number of listings depends on
-the thread's age and density, never on how many checkpoints it holds. The bucket
+when a probe finds more than one page, it uses that page's write rate to guess
+where the newest keys are (:meth:`StoreCheckpointer._search_tail`). The number of
+listings depends on the thread's age and write pattern, not on how many
+checkpoints it holds. The bucket
 holds only the checkpoints: no "latest" pointer object to keep consistent.
 """
 
@@ -128,34 +129,60 @@ class StoreCheckpointer:
                 continue
             if page.next_after is None:
                 return page.keys[-1]
-            return await self._bisect(namespace, page, low, empty_above, probe)
+            return await self._search_tail(namespace, page, low, empty_above, now, probe)
         # Nothing after 10 years ago: only ids that sort below generated ones remain.
         return await self._walk_to_end(namespace, None)
 
-    async def _bisect(
+    async def _search_tail(
         self,
         namespace: tuple[str, str],
         page: KeyPage,
         low: int,
         high: int,
+        now: int,
         probe: Callable[[int], Awaitable[KeyPage]],
     ) -> str | None:
-        """Narrow (low, high] until one probe returns the whole tail: ``low`` always has
-        more than a page of keys after it, ``high`` has none."""
+        """Find the last key when more than a page lies after ``low`` and nothing after
+        ``high``. The last full page tells the write rate (``span`` ns per page), so:
+
+        1. "top": guess that the thread is still being written and probe half a page
+           before now (an active thread: done in this one probe);
+        2. "gallop": else step forward from the known keys by 1, 2, 4... spans;
+        3. "bisect": once a probe came back empty, halve the window.
+
+        Each probe either ends the search or moves ``low`` or ``high``.
+        """
+        mode = "top"
+        multiplier = 1
         while True:
+            first_ns = checkpoint_id_ns(page.keys[0])
             last_ns = checkpoint_id_ns(page.keys[-1])
             if last_ns is not None and low < last_ns < high:
                 low = last_ns  # everything up to the page's last key is known to exist
             if high - low <= 1:
                 return await self._walk_to_end(namespace, page.keys[-1])
-            middle = (low + high) // 2
-            found = await probe(middle)
+            span = last_ns - first_ns if first_ns is not None and last_ns is not None else 0
+            if span <= 0:
+                mode = "bisect"
+            if mode == "top":
+                guess = min(high, now) - span // 2
+            elif mode == "gallop":
+                guess = low + span * multiplier
+                multiplier *= 2
+            else:
+                guess = (low + high) // 2
+            if not low < guess < high:
+                guess = (low + high) // 2
+            found = await probe(guess)
             if not found.keys:
-                high = middle
+                high = guess
+                mode = "gallop" if mode == "top" else "bisect"
             elif found.next_after is None:
                 return found.keys[-1]
             else:
-                low, page = middle, found
+                low, page = guess, found
+                if mode == "top":
+                    mode = "gallop"
 
     async def _walk_to_end(self, namespace: tuple[str, str], after: str | None) -> str | None:
         last: str | None = after

@@ -8,9 +8,10 @@ Rules (checked before any I/O):
 
 * a namespace is a non-empty sequence of parts; parts and keys are non-empty strings
   of at most :data:`MAX_NAME_BYTES` UTF-8 bytes;
-* no ``/`` or ``\\`` (they would cross into another namespace), no control
-  characters or Unicode non-characters, no leading ``.`` (covers ``.`` and ``..``, and reserves hidden names
-  for the file store's temporary and lock files), no surrogates (not encodable);
+* no ``/`` or ``\\`` (they would cross into another namespace); no control
+  characters, surrogates or Unicode non-characters (S3's XML requests cannot carry
+  them); no leading ``.`` (covers ``.`` and ``..``, and reserves hidden names for
+  the file store's temporary and lock files);
 * a namespace part may not end in ``.json``: on a filesystem the directory
   ``a/x.json/`` would collide with the file of key ``x`` in namespace ``("a",)``.
 

@@ -1,0 +1,85 @@
+"""How many listings finding the latest checkpoint costs, for histories of any shape.
+
+Counted on an in-memory store (the same listing calls S3Store makes one request each),
+with ids placed at chosen times, as the Rust crate's generator would have made them."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+import pytest
+
+from synaptic_s3 import InMemoryStore, StoreCheckpointer
+from synaptic_s3.core.store import DEFAULT_PAGE_SIZE, KeyPage
+
+SECOND = 10**9
+
+
+class CountingStore(InMemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.listings = 0
+
+    async def list_keys(
+        self, namespace: Sequence[str], *, after: str | None = None, limit: int = DEFAULT_PAGE_SIZE
+    ) -> KeyPage:
+        self.listings += 1
+        return await super().list_keys(namespace, after=after, limit=limit)
+
+
+async def history(times_ns: list[int]) -> CountingStore:
+    store = CountingStore()
+    await asyncio.gather(*(
+        store.put(("checkpoints", "t"), f"{ns:016x}-0000", {"at": ns}) for ns in times_ns
+    ))
+    return store
+
+
+async def latest_listings(store: CountingStore) -> tuple[str | None, int]:
+    store.listings = 0
+    latest = await StoreCheckpointer(store).latest_id("t")
+    return latest, store.listings
+
+
+@pytest.mark.parametrize("count", [1, 999, 1000])
+async def test_a_thread_written_in_the_last_hour_costs_one_listing(count: int) -> None:
+    now = time.time_ns()
+    times = [now - 30 * 60 * SECOND + i * SECOND for i in range(count)]
+    latest, listings = await latest_listings(await history(times))
+    assert latest == f"{times[-1]:016x}-0000"
+    assert listings == 1
+
+
+async def test_a_busy_thread_still_being_written_costs_two_listings() -> None:
+    now = time.time_ns()
+    times = [now - 3_000 * SECOND // 10 + i * SECOND // 10 for i in range(3_000)]  # 10/s
+    latest, listings = await latest_listings(await history(times))
+    assert latest == f"{times[-1]:016x}-0000"
+    assert listings == 2
+
+
+async def test_a_burst_of_ten_thousand_costs_a_handful_of_listings() -> None:
+    end = time.time_ns() - 5 * SECOND
+    times = [end - SECOND + i * SECOND // 10_000 for i in range(10_000)]
+    latest, listings = await latest_listings(await history(times))
+    assert latest == f"{times[-1]:016x}-0000"
+    assert listings <= 10
+
+
+async def test_the_cost_does_not_grow_with_history() -> None:
+    now = time.time_ns()
+    costs = []
+    for count in (2_000, 20_000):
+        step = 3_600 * SECOND // count
+        times = [now - 3_600 * SECOND + 1 + i * step for i in range(count)]
+        costs.append((await latest_listings(await history(times)))[1])
+    assert costs[1] <= costs[0] + 1
+
+
+async def test_an_old_thread_costs_one_listing_per_window_tried() -> None:
+    long_ago = time.time_ns() - 200 * 24 * 3_600 * SECOND  # between 30 and 366 days
+    latest, listings = await latest_listings(await history([long_ago, long_ago + SECOND]))
+    assert latest == f"{long_ago + SECOND:016x}-0000"
+    assert listings == 4  # an hour, a day, 30 days: empty; a year: found
