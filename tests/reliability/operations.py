@@ -39,24 +39,24 @@ class World:
 
 async def build_world(manager: SessionManager) -> tuple[World, Snapshot]:
     """A target session with two messages, a summary and two checkpoints; a
-    neighbour with one of each; an empty session. Written with plain puts (one
-    request per object: the fault tests build many worlds); returns the world and
+    neighbour with a message and a checkpoint; an empty session. Written with plain
+    puts, all at once (the fault tests build many worlds); returns the world and
     the snapshot of what was written."""
     store = manager.store
-    ids = [await manager.create_session() for _ in range(3)]
+    ids = sorted(await asyncio.gather(*(manager.create_session() for _ in range(3))))
+    target, neighbour = ids[0], ids[1]
     written: Snapshot = {f"sessions/{sid}.json": session_info(sid) for sid in ids}
-    for session_id, count in ((ids[0], 2), (ids[1], 1)):
-        messages = [Message.human(f"{i} from {session_id}", id=f"m{i}").to_dict()
-                    for i in range(count)]
-        checkpoints = [Checkpoint({"step": step}).to_dict() for step in range(count)]
-        written[f"memory/{session_id}/messages.json"] = messages
-        written[f"memory/{session_id}/summary.json"] = f"summary of {session_id}"
-        written.update({f"checkpoints/{session_id}/{c['id']}.json": c for c in checkpoints})
-        await asyncio.gather(
-            store.put(("memory", session_id), "messages", messages),
-            store.put(("memory", session_id), "summary", f"summary of {session_id}"),
-            *(store.put(("checkpoints", session_id), c["id"], c) for c in checkpoints),
-        )
+    for session_id, count in ((target, 2), (neighbour, 1)):
+        written[f"memory/{session_id}/messages.json"] = [
+            Message.human(f"{i} from {session_id}", id=f"m{i}").to_dict() for i in range(count)]
+        for step in range(count):
+            checkpoint = Checkpoint({"step": step}).to_dict()
+            written[f"checkpoints/{session_id}/{checkpoint['id']}.json"] = checkpoint
+    written[f"memory/{target}/summary.json"] = f"summary of {target}"
+    await asyncio.gather(*(
+        store.put(tuple(key.split("/")[:-1]), key.rsplit("/", 1)[1].removesuffix(".json"), value)
+        for key, value in written.items() if not key.startswith("sessions/")
+    ))
     return World(ids[0], ids[1], ids[2]), written
 
 

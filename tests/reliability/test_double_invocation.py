@@ -4,7 +4,8 @@ state as if it ran once.
 Four ways it happens: a warm retry in the same container; a retry in another
 container; two containers at once; and a first invocation that applied its write
 but lost S3's answer (so it answered 503) followed by a retry. The second and
-third use two ServiceApps (own event loop, own S3 client) over the same prefix.
+third use two ServiceApps (own event loop, own S3 client) over the same prefix, on
+SeaweedFS.
 
 What the API does today (docs/reliability.md, "Double invocation"):
 
@@ -54,10 +55,10 @@ class Pair:
 
 
 @pytest.fixture
-def pair(moto_endpoint: Endpoint, quick_backoff: None) -> Iterator[Pair]:
+def pair(seaweedfs_endpoint: Endpoint, quick_backoff: None) -> Iterator[Pair]:
     with asyncio.Runner() as one, asyncio.Runner() as two:
-        first = Harness(moto_endpoint, one)
-        second = Harness(moto_endpoint, two, prefix=first.prefix)
+        first = Harness(seaweedfs_endpoint, one)
+        second = Harness(seaweedfs_endpoint, two, prefix=first.prefix)
         try:
             yield Pair(first, second)
         finally:

@@ -8,7 +8,10 @@ read (no duplicate, every writer's messages in its own order, every history only
 grows). At the end every history holds exactly the messages sent to it, once, in
 each writer's order.
 
-Sizes: the CI variant (default) runs 16 writers x 40 appends over 50 sessions;
+A third run does the same on SeaweedFS through a FaultProxy injecting SlowDown,
+dropped connections and lost answers into 6% of all requests (seeded).
+
+Sizes: the CI variant (default) runs 16 writers x 30 appends over 50 sessions;
 ``SYNAPTIC_SOAK=1`` runs the full 16 x 200 (and ``SYNAPTIC_SOAK_APPENDS=n`` any n).
 Figures (throughput, CAS conflicts, botocore retries, caller retries) are printed.
 """
@@ -34,6 +37,7 @@ from synaptic_s3 import (
     StorageUnavailableError,
 )
 from synaptic_s3.testing import Endpoint
+from synaptic_s3.testing.faults import Fault, FaultProxy
 from tests.reliability.conftest import make_store
 
 pytestmark = [pytest.mark.s3, pytest.mark.slow]
@@ -42,7 +46,9 @@ SOAK = os.environ.get("SYNAPTIC_SOAK") == "1"
 WRITERS = 16
 READERS = 4
 SESSIONS = 50
-APPENDS = int(os.environ.get("SYNAPTIC_SOAK_APPENDS", "200" if SOAK else "40"))
+APPENDS = int(os.environ.get("SYNAPTIC_SOAK_APPENDS", "200" if SOAK else "30"))
+READ_EVERY = 48
+"""Each reader lists and loads once per this many appends (and once at the end)."""
 CALLER_RETRIES = 5
 """How often a writer repeats an append that raised (same message: idempotent)."""
 DEADLINE = 3600.0 if SOAK else 150.0
@@ -72,6 +78,31 @@ class Figures:
         )
 
 
+class Progress:
+    """How many appends have landed; readers wait on it (no sleeping, no busy loop)."""
+
+    def __init__(self) -> None:
+        self.appends = 0
+        self.done = False
+        self._changed = asyncio.Condition()
+
+    async def advance(self) -> None:
+        async with self._changed:
+            self.appends += 1
+            self._changed.notify_all()
+
+    async def finish(self) -> None:
+        async with self._changed:
+            self.done = True
+            self._changed.notify_all()
+
+    async def reached(self, appends: int) -> bool:
+        """Wait until ``appends`` have landed (True) or the writers are done (False)."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.appends >= appends or self.done)
+            return not self.done
+
+
 async def count_requests(store: S3Store, figures: Figures) -> None:
     """Count S3 calls and HTTP attempts (their difference is botocore's retries)."""
     client = await store.client()
@@ -97,7 +128,8 @@ def check_history(ids: list[str]) -> None:
 
 
 async def writer(number: int, store: S3Store, sessions: list[str], seed: int,
-                 sent: dict[str, list[str]], figures: Figures) -> ChatMessageHistory:
+                 sent: dict[str, list[str]], figures: Figures,
+                 progress: Progress) -> ChatMessageHistory:
     history = ChatMessageHistory(store)
     rng = random.Random(seed * 1000 + number)
     for i in range(APPENDS):
@@ -114,14 +146,19 @@ async def writer(number: int, store: S3Store, sessions: list[str], seed: int,
                 figures.errors.append(repr(exc))
         sent[session_id].append(message.id or "")
         figures.appends += 1
+        await progress.advance()
     return history
 
 
 async def reader(manager: SessionManager, sessions: list[str], seed: int,
-                 stop: asyncio.Event, figures: Figures) -> None:
+                 progress: Progress, figures: Figures) -> None:
+    """A round of reads every READ_EVERY appends, and one more after the writers."""
     rng = random.Random(seed)
     seen: dict[str, list[str]] = {}
-    while not stop.is_set():
+    next_round = 0
+    while True:
+        writing = await progress.reached(next_round)
+        next_round += READ_EVERY
         listed = [info.id for info in await manager.list_sessions()]
         assert listed == sessions  # creation order, nothing lost, nothing extra
         figures.listings += 1
@@ -133,31 +170,35 @@ async def reader(manager: SessionManager, sessions: list[str], seed: int,
             assert ids[: len(previous)] == previous, "a history lost or reordered messages"
             seen[session_id] = ids
             figures.reads += 1
+        if not writing:
+            return
 
 
-async def run_load(endpoint: Endpoint, prefix: str, seed: int) -> Figures:
+async def run_load(endpoint: Endpoint, prefix: str, seed: int, url: str | None = None
+                   ) -> Figures:
     figures = Figures()
-    stores = [make_store(endpoint, prefix) for _ in range(WRITERS + READERS)]
+    stores = [make_store(endpoint, prefix, url=url) for _ in range(WRITERS + READERS)]
     try:
         for store in stores:
             await count_requests(store, figures)
         setup = SessionManager(stores[0])
         sessions = [await setup.create_session() for _ in range(SESSIONS)]
         sent: dict[str, list[str]] = defaultdict(list)
-        stop = asyncio.Event()
+        progress = Progress()
         readers = [
             asyncio.create_task(reader(SessionManager(stores[WRITERS + r]), sessions,
-                                       seed + r, stop, figures))
+                                       seed + r, progress, figures))
             for r in range(READERS)
         ]
         started = time.perf_counter()
         try:
             histories = await asyncio.gather(*(
-                writer(w, stores[w], sessions, seed, sent, figures) for w in range(WRITERS)
+                writer(w, stores[w], sessions, seed, sent, figures, progress)
+                for w in range(WRITERS)
             ))
         finally:
             figures.seconds = time.perf_counter() - started
-            stop.set()
+            await progress.finish()
             await asyncio.gather(*readers)
         figures.conflicts = sum(history.conflicts for history in histories)
 
@@ -184,3 +225,29 @@ async def test_concurrent_writers_and_readers_lose_and_duplicate_nothing(
     assert figures.appends == WRITERS * APPENDS
     assert figures.reads > 0
     assert figures.listings > 0
+
+
+FAULT_RATES = {
+    "slow_down": (Fault.slow_down(), 0.03),
+    "drop": (Fault.drop(), 0.01),
+    "lost answer (500)": (Fault.lose_answer("error"), 0.01),
+    "lost answer (drop)": (Fault.lose_answer("drop"), 0.01),
+}
+"""Injected on every kind of request, at these seeded rates (6% of requests)."""
+
+
+@pytest.mark.parametrize("endpoint", ["seaweedfs"], indirect=True)
+async def test_the_same_load_under_faults_loses_and_duplicates_nothing(
+    endpoint: Endpoint, prefix: str, seed: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with FaultProxy(endpoint.url, seed=seed) as proxy:
+        for fault, rate in FAULT_RATES.values():
+            proxy.inject(fault, rate=rate, times=None)
+        figures = await asyncio.wait_for(run_load(endpoint, prefix, seed, proxy.url), DEADLINE)
+    injected = proxy.count(faulted=True)
+    with capsys.disabled():
+        print(f"\n{figures.line(endpoint.kind + ' + faults')}; "
+              f"faults injected {injected} of {proxy.count()} requests")
+    assert figures.appends == WRITERS * APPENDS
+    assert injected > 0
+    assert figures.http_attempts - figures.http_calls > 0  # botocore did retry
