@@ -63,6 +63,10 @@ def encode_value(value: JSONValue, namespace: Namespace, key: str) -> bytes:
         raise InvalidDataError(
             f"value for {tuple(namespace)!r}/{key!r} is not JSON-serialisable: {exc}"
         ) from exc
+    except RecursionError as exc:
+        raise InvalidDataError(
+            f"value for {tuple(namespace)!r}/{key!r} is nested too deeply to store"
+        ) from exc
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:  # lone surrogates survive json.dumps(ensure_ascii=False)
@@ -77,6 +81,9 @@ def decode_value(body: bytes, namespace: Namespace, key: str) -> JSONValue:
         return json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise CorruptDataError(f"stored object is not valid JSON: {exc}",
+                               namespace=namespace, key=key) from exc
+    except RecursionError as exc:
+        raise CorruptDataError("stored object is nested too deeply to read",
                                namespace=namespace, key=key) from exc
 
 

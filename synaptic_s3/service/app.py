@@ -516,13 +516,20 @@ class ServiceApp:
         """The OpenAPI document of these routes (what docs/openapi.json holds)."""
         from synaptic_s3 import __version__
 
-        return self.resolver.get_openapi_json_schema(
+        document = json.loads(self.resolver.get_openapi_json_schema(
             title="synaptic-s3 sessions API",
             version=__version__,
             description="LLM-agent sessions (metadata, messages, summary, checkpoints) "
             "kept in S3. Errors are {\"error\": {\"code\", \"message\", \"request_id\"}}; "
             "see docs/service.md for the codes.",
-        )
+        ))
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                no_content = operation.get("responses", {}).get("204")
+                if isinstance(no_content, dict):
+                    # Powertools documents its default "Return" body even for a 204.
+                    no_content.pop("content", None)
+        return json.dumps(document, indent=2)
 
 
 def _request_id(event: Mapping[str, Any], context: Any) -> str:

@@ -146,12 +146,6 @@ async def test_nesting_within_the_parser_limit_loads_as_data(store: S3Store) -> 
     assert checkpoint is not None
 
 
-@pytest.mark.xfail(
-    strict=True, raises=RecursionError,
-    reason="BUG: core/store.py decode_value catches UnicodeDecodeError and ValueError but "
-           "not RecursionError: JSON nested deeper than the interpreter's recursion limit "
-           "escapes every read as a raw RecursionError instead of CorruptDataError",
-)
 @pytest.mark.parametrize("where", ["checkpoints/t/c1.json", "memory/s/messages.json",
                                    "sessions/s.json"])
 async def test_deeply_nested_json_is_corrupt_data(store: S3Store, where: str) -> None:
@@ -168,12 +162,6 @@ async def test_deeply_nested_json_is_corrupt_data(store: S3Store, where: str) ->
         await read()
 
 
-@pytest.mark.xfail(
-    strict=True, raises=RecursionError,
-    reason="BUG: core/store.py encode_value catches TypeError and ValueError but not "
-           "RecursionError: storing a value nested deeper than the recursion limit raises a "
-           "raw RecursionError instead of InvalidDataError",
-)
 async def test_storing_a_too_deeply_nested_value_is_invalid_data(store: S3Store) -> None:
     from synaptic_s3 import InvalidDataError
 
