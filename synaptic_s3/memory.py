@@ -167,11 +167,17 @@ class ChatMessageHistory:
         """Remove the session's messages and its summary."""
         namespace = (NAMESPACE, session_id)
         self.forget(session_id)
-        await asyncio.gather(
+        # return_exceptions: if one delete fails, the other still finishes before the
+        # error is raised, rather than running on after this call has returned.
+        outcomes = await asyncio.gather(
             self._store.delete(namespace, MESSAGES_KEY),
             self._store.delete(namespace, SUMMARY_KEY),
+            return_exceptions=True,
         )
         self.forget(session_id)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     # -- summary -------------------------------------------------------------------------
 

@@ -250,21 +250,32 @@ class S3Store(Store):
     async def get(self, namespace: Sequence[str], key: str) -> Item | None:
         ns, key = validate_key(namespace, key)
         client = await self.client()
-        try:
-            response = await client.get_object(Bucket=self._bucket, Key=self._full_key(ns, key))
-            async with response["Body"] as stream:
-                body = await stream.read()
-        except ClientError as exc:
-            if _code(exc) == "NoSuchKey":
-                return None
-            raise self._translate(exc, "GetObject", ns, key) from exc
-        except _TRANSPORT_ERRORS as exc:
-            raise self._translate(exc, "GetObject", ns, key) from exc
-        expected = response.get("ContentLength")
-        if expected is not None and expected != len(body):
-            raise StorageUnavailableError(
-                f"GetObject {self._full_key(ns, key)} was cut short: "
-                f"{len(body)} of {expected} bytes", bucket=self._bucket)
+        for attempt in (1, 2):
+            # botocore retries the request, but the body is streamed after its retry
+            # loop: a body cut short or dropped mid-way is retried here, once.
+            try:
+                response = await client.get_object(Bucket=self._bucket,
+                                                   Key=self._full_key(ns, key))
+            except ClientError as exc:
+                if _code(exc) == "NoSuchKey":
+                    return None
+                raise self._translate(exc, "GetObject", ns, key) from exc
+            except _TRANSPORT_ERRORS as exc:
+                raise self._translate(exc, "GetObject", ns, key) from exc
+            try:
+                async with response["Body"] as stream:
+                    body = await stream.read()
+            except _TRANSPORT_ERRORS as exc:
+                if attempt == 1:
+                    continue
+                raise self._translate(exc, "GetObject", ns, key) from exc
+            expected = response.get("ContentLength")
+            if expected is None or expected == len(body):
+                break
+            if attempt == 2:
+                raise StorageUnavailableError(
+                    f"GetObject {self._full_key(ns, key)} was cut short: "
+                    f"{len(body)} of {expected} bytes", bucket=self._bucket)
         modified = response.get("LastModified") or datetime.now(UTC)
         return Item(ns, key, decode_value(body, ns, key), modified, modified, response["ETag"])
 

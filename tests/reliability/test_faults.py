@@ -61,15 +61,12 @@ SERVER_SENSITIVE = {"create_session", "append", "append_first", "delete_session"
 def expected_error(op: Operation, fault_name: str) -> type[SynapticError] | None:
     """The one-fault cases where retrying inside botocore cannot succeed.
 
-    * A GetObject body cut short: the body is streamed, so S3Store reads it after
-      botocore's retry loop has returned; it surfaces as StorageUnavailableError.
-      (Other answers are read whole inside the loop, and a cut head is retried
-      like a dropped connection.)
+    (A GetObject body cut short is read after botocore's retry loop; S3Store.get
+    retries it once itself, so one such fault is absorbed.)
+
     * An injected 412 on create_session: the new id is not in the bucket, so it is
       a real lost race, reported as ConflictError. Appends re-read and retry.
     """
-    if fault_name == "truncate" and op.target == "GetObject":
-        return StorageUnavailableError
     if fault_name == "412" and op.name == "create_session":
         return ConflictError
     return None
