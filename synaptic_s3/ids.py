@@ -12,6 +12,7 @@ adding a dependency to every Lambda package.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import threading
@@ -108,3 +109,35 @@ def checkpoint_id_ns(checkpoint_id: str) -> int | None:
     """The nanosecond timestamp inside a generated checkpoint id, else ``None``."""
     match = _CHECKPOINT_ID_RE.match(checkpoint_id)
     return int(match.group(1), 16) if match else None
+
+
+_MS_MASK = (1 << 48) - 1
+
+
+def uuid7_from(ms: int, seed: bytes) -> uuid.UUID:
+    """A UUIDv7 whose timestamp is ``ms`` and whose 74 other bits come from
+    SHA-256(``seed``): the same (time, seed) always gives the same id.
+
+    Why: a repeated request (a Lambda double invocation, a client retry with an
+    ``Idempotency-Key``) must mint the very ids the first attempt minted, so the
+    conditional or id-deduplicated write turns the repeat into a no-op. The id still
+    sorts by ``ms`` like any UUIDv7; within one millisecond the order is the hash's.
+    """
+    digest = int.from_bytes(hashlib.sha256(seed).digest()[:10])  # 80 bits, 74 used
+    rand_a = digest >> 68 & 0xFFF
+    rand_b = digest & ((1 << 62) - 1)
+    value = (ms & _MS_MASK) << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
+    return uuid.UUID(int=value)
+
+
+def checkpoint_id_from(ms: int, seed: bytes) -> str:
+    """A checkpoint id in the generated format (``<16 hex ns>-<4 hex>``) at millisecond
+    ``ms``, the sub-millisecond nanoseconds and the counter taken from SHA-256(``seed``).
+
+    Why: like :func:`uuid7_from`, a repeat of the same request names the same
+    checkpoint (so the second put overwrites identical content), and the id still
+    sorts by time, which "latest" relies on.
+    """
+    digest = int.from_bytes(hashlib.sha256(seed).digest()[:8])
+    ns = max(ms, 0) * 1_000_000 + (digest >> 16) % 1_000_000
+    return f"{ns:016x}-{digest & 0xFFFF:04x}"

@@ -96,17 +96,28 @@ class SessionManager:
 
         return AgentsSession(self, session_id)
 
-    async def create_session(self) -> str:
-        """Create a session with a new UUIDv7 id and return the id."""
-        session_id = str(uuid7())
-        created = uuid7_datetime(session_id)
-        assert created is not None  # a fresh UUIDv7 always carries its timestamp
+    async def create_session(self, *, session_id: str | None = None) -> str:
+        """Create a session and return its id: a new UUIDv7, or ``session_id``.
+
+        ``session_id`` (a UUIDv7 or any valid key) lets a caller that must be
+        idempotent choose the id itself, e.g. derived from a request's idempotency key
+        (:func:`synaptic_s3.ids.uuid7_from`): creating the same id again with the same
+        metadata is success and returns the id, so a repeated request makes one
+        session. ``created_at`` is the UUIDv7's timestamp, else the current time (so
+        a repeat of a non-UUIDv7 id in a later millisecond conflicts). Raises
+        :class:`ConflictError` if the id exists with other metadata.
+        """
+        if session_id is None:
+            session_id = str(uuid7())
+        validate_key(SESSIONS, session_id)
+        created = uuid7_datetime(session_id) or datetime.now(UTC)
         info = SessionInfo(id=session_id, created_at=iso_utc(created)).to_dict()
         try:
             await self._store.put(SESSIONS, session_id, info, if_absent=True)
         except ConflictError:
-            # A retried PUT whose first attempt landed meets its own object: that is
-            # success. Anything else under a brand-new UUIDv7 is a real collision.
+            # A retried PUT whose first attempt landed, or a repeated request with the
+            # same chosen id, meets its own object: that is success. Anything else is a
+            # real collision.
             existing = await self._store.get(SESSIONS, session_id)
             if existing is None or existing.value != info:
                 raise

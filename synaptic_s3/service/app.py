@@ -12,6 +12,7 @@ and its S3 client live across warm invocations.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import re
@@ -25,13 +26,13 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 from synaptic_s3.checkpoint import Checkpoint, CheckpointConfig
-from synaptic_s3.core.errors import InvalidKeyError, NotFoundError
+from synaptic_s3.core.errors import ConflictError, InvalidKeyError, NotFoundError
 from synaptic_s3.core.store import Store
-from synaptic_s3.ids import iso_utc, uuid7_datetime
+from synaptic_s3.ids import checkpoint_id_from, iso_utc, uuid7_datetime, uuid7_from
 from synaptic_s3.service.config import (
     DEFAULT_METRICS_NAMESPACE,
     DEFAULT_SERVICE_NAME,
@@ -98,6 +99,17 @@ _BODY_ERRORS = {
     415: {"description": "Body is not application/json", **_ERROR},
 }
 _CONFLICT = {409: {"description": "Concurrent writers kept winning; retry", **_ERROR}}
+_KEY_REUSED = {422: {"description": "The body or a parameter does not match the schema, or "
+                     "the Idempotency-Key was used before with another request", **_ERROR}}
+MAX_IDEMPOTENCY_KEY = 200
+_IDEMPOTENCY_KEY = re.compile(f"[\\x20-\\x7e]{{1,{MAX_IDEMPOTENCY_KEY}}}")
+# Where the first sight of an Idempotency-Key is recorded (under the caller's scope).
+IDEMPOTENCY = ("idempotency",)
+IdempotencyKey = Annotated[str | None, Header(
+    alias="idempotency-key",
+    description="Makes a retry of this request act once: the same key (1-200 printable "
+    "ASCII characters) with the same body mints the same ids. Without it, a repeat of the "
+    "same API Gateway event (same requestId) is recognised instead.")]
 
 
 def _responses(status: int, description: str, model: Any | None, *extra: dict[int, Any]
@@ -166,6 +178,56 @@ class ServiceApp:
         self._managers.move_to_end(scope)
         return manager
 
+    def idempotency(self, operation: str, path: str, header: str | None
+                    ) -> tuple[int, list[str]]:
+        """The moment (Unix ms) and the seed every id a write mints derives from.
+
+        Why: a Lambda double invocation (the same event twice, at once or after a
+        first attempt whose answer was lost) or a client retry must write the same ids,
+        so that the conditional session put and the id-deduplicated append and
+        checkpoint put make the repeat a no-op. The key is the ``Idempotency-Key``
+        header, else the event's ``requestId``; the moment is the event's
+        ``timeEpoch`` for the latter, and for a header the time the key was first seen
+        (recorded in the store, because a client retry is a new event with a new
+        ``timeEpoch``). Both are scoped by the caller's isolation scope and the route.
+        """
+        if header is None:
+            context = self._event.get("requestContext")
+            epoch = context.get("timeEpoch") if isinstance(context, Mapping) else None
+            ms = epoch if isinstance(epoch, int) and epoch >= 0 else time.time_ns() // 10**6
+            return ms, [*self._scope, operation, "request", self._request_id]
+        _check_idempotency_key(header)
+        seed = [*self._scope, operation, "key", header]
+        return self.run(self._first_seen(path, seed)), seed
+
+    async def _first_seen(self, path: str, seed: list[str]) -> int:
+        """When this key was first used for this route, recorded with a fingerprint of
+        the request so a key reused for another request is refused, not silently
+        turned into a no-op that drops the new data."""
+        body = self._event.get("body")
+        fingerprint = hashlib.sha256(json.dumps(
+            [path, body if isinstance(body, str) else None]).encode()).hexdigest()
+        key = hashlib.sha256(json.dumps(seed).encode()).hexdigest()
+        now_ms = time.time_ns() // 10**6
+        record = {"time_ms": now_ms, "request": fingerprint}
+        store = self.manager.store
+        try:
+            await store.put(IDEMPOTENCY, key, record, if_absent=True)
+            return now_ms
+        except ConflictError:
+            existing = await store.get(IDEMPOTENCY, key)
+            if existing is None:  # expired between the two calls: this is now the first
+                await store.put(IDEMPOTENCY, key, record)
+                return now_ms
+        value = existing.value
+        first_ms = value.get("time_ms") if isinstance(value, dict) else None
+        if not isinstance(value, dict) or value.get("request") != fingerprint \
+                or not isinstance(first_ms, int):
+            raise ApiError(422, "idempotency_key_reused",
+                           "this Idempotency-Key was used before with another request; "
+                           "use a new key for a new request")
+        return first_ms
+
     @property
     def manager(self) -> SessionManager:
         assert self._manager is not None, "manager used outside a request"
@@ -196,6 +258,8 @@ class ServiceApp:
         operation = self.operation_of(method, path)
         scope: tuple[str, ...] = ()
         self._request_id = request_id
+        self._event = event
+        self._scope = scope
         try:
             if self.config is None:
                 logger.error("configuration error", extra={"reason": self.config_error})
@@ -212,6 +276,7 @@ class ServiceApp:
                                    "this API needs a verified JWT whose 'sub' claim names "
                                    "the caller")
                 scope = subject_scope(subject)
+                self._scope = scope
             screened = screen_event(event, self.config.max_body_bytes)
             self._manager = self._manager_for(scope)
             response = self.resolver.resolve(screened, context)
@@ -219,6 +284,7 @@ class ServiceApp:
             response = self._error_response(exc, request_id)
         finally:
             self._manager = None
+            self._event = {}
         status = int(response.get("statusCode", 500))
         if response.get("body") is None:  # 204: no body at all ("body": null trips some
             response.pop("body", None)    # API Gateway emulators)
@@ -347,9 +413,13 @@ class ServiceApp:
 
         @route("POST", "/sessions", "createSession", tags=["sessions"],
                summary="Create a session",
+               description="Idempotent: a repeat of the same event, or of a request with "
+               "the same Idempotency-Key, returns the same session.",
                responses=_responses(201, "The new session", SessionInfo))
-        def create_session() -> Response[Any]:
-            session_id = service.run(service.manager.create_session())
+        def create_session(idempotency_key: IdempotencyKey = None) -> Response[Any]:
+            ms, seed = service.idempotency("createSession", "/sessions", idempotency_key)
+            chosen = str(uuid7_from(ms, _seed(seed, "session")))
+            session_id = service.run(service.manager.create_session(session_id=chosen))
             return _json(201, _session_info(session_id),
                          {"Location": f"/sessions/{session_id}"})
 
@@ -391,13 +461,25 @@ class ServiceApp:
         @route("POST", "/sessions/<session_id>/messages", "appendMessages",
                tags=["messages"], summary="Append one message or a batch",
                description="Idempotent by message id: a message whose id is already "
-               "stored is not stored again; messages without an id get one.",
+               "stored is not stored again; messages without an id get one, derived from "
+               "the request (Idempotency-Key, else the event's requestId), so a repeated "
+               "request stores them once.",
                responses=_responses(201, "The messages as stored (ids filled in)",
-                                    MessageList, _NOT_FOUND, _CONFLICT, _BODY_ERRORS))
+                                    MessageList, _NOT_FOUND, _CONFLICT, _BODY_ERRORS,
+                                    _KEY_REUSED))
         def append_messages(session_id: str,
-                            body: Annotated[AppendMessages, Body()]) -> Response[Any]:
+                            body: Annotated[AppendMessages, Body()],
+                            idempotency_key: IdempotencyKey = None) -> Response[Any]:
+            _check_idempotency_key(idempotency_key)
             messages = body.messages if isinstance(body, MessageBatch) else [body]
             manager = require_session(session_id)
+            if any(message.id is None for message in messages):
+                ms, seed = service.idempotency("appendMessages", f"/sessions/{session_id}",
+                                               idempotency_key)
+                for index, message in enumerate(messages):
+                    if message.id is None:
+                        message.id = str(uuid7_from(ms, _seed(seed, session_id,
+                                                              str(index))))
             service.run(manager.memory().append_many(session_id, messages))
             return _json(201, {"messages": [m.to_dict() for m in messages]})
 
@@ -442,14 +524,23 @@ class ServiceApp:
 
         @route("POST", "/sessions/<session_id>/checkpoints", "putCheckpoint",
                tags=["checkpoints"], summary="Store a checkpoint (id generated if omitted)",
+               description="An omitted id is derived from the request (Idempotency-Key, "
+               "else the event's requestId), so a repeated request stores one checkpoint.",
                responses=_responses(201, "The checkpoint as stored", Checkpoint, _NOT_FOUND,
-                                    _BODY_ERRORS))
+                                    _BODY_ERRORS, _KEY_REUSED))
         def put_checkpoint(session_id: str,
-                           body: Annotated[Checkpoint, Body()]) -> Response[Any]:
+                           body: Annotated[Checkpoint, Body()],
+                           idempotency_key: IdempotencyKey = None) -> Response[Any]:
+            _check_idempotency_key(idempotency_key)
             if body.id == LATEST or not _URL_ID.match(body.id):
                 raise InvalidKeyError(f"checkpoint id {body.id!r} cannot be used in a URL "
                                       f"('{LATEST}' is reserved)")
             manager = require_session(session_id)
+            if "id" not in body.model_fields_set:
+                ms, seed = service.idempotency(
+                    "putCheckpoint", f"/sessions/{session_id}/checkpoints", idempotency_key)
+                body = body.model_copy(update={
+                    "id": checkpoint_id_from(ms, _seed(seed, session_id))})
             service.run(manager.checkpointer().put(CheckpointConfig(session_id), body))
             return _json(201, body.to_dict(),
                          {"Location": f"/sessions/{session_id}/checkpoints/{body.id}"})
@@ -511,6 +602,8 @@ class ServiceApp:
         return app
 
     _request_id: str = "unknown"
+    _event: Mapping[str, Any] = {}
+    _scope: tuple[str, ...] = ()
 
     def openapi_json(self) -> str:
         """The OpenAPI document of these routes (what docs/openapi.json holds)."""
@@ -530,6 +623,20 @@ class ServiceApp:
                     # Powertools documents its default "Return" body even for a 204.
                     no_content.pop("content", None)
         return json.dumps(document, indent=2)
+
+
+def _check_idempotency_key(header: str | None) -> None:
+    """Refuse a malformed key on every write route that takes one, even where the
+    request mints no id, so a client learns of its mistake before it matters."""
+    if header is not None and not _IDEMPOTENCY_KEY.fullmatch(header):
+        raise ApiError(400, "invalid_idempotency_key",
+                       f"the Idempotency-Key header must be 1-{MAX_IDEMPOTENCY_KEY} "
+                       "printable ASCII characters")
+
+
+def _seed(parts: list[str], *more: str) -> bytes:
+    """Unambiguous bytes for a list of strings (any of them may hold any separator)."""
+    return json.dumps([*parts, *more]).encode()
 
 
 def _request_id(event: Mapping[str, Any], context: Any) -> str:

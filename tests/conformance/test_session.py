@@ -12,6 +12,7 @@ from synaptic_s3 import (
     ChatMessageHistory,
     Checkpoint,
     CheckpointConfig,
+    ConflictError,
     CorruptDataError,
     InvalidKeyError,
     Message,
@@ -19,7 +20,7 @@ from synaptic_s3 import (
     Store,
     StoreCheckpointer,
 )
-from synaptic_s3.ids import uuid7_datetime
+from synaptic_s3.ids import uuid7_datetime, uuid7_from
 from tests.conftest import StoreFactory
 
 ISO_MS_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -50,6 +51,34 @@ async def test_created_at_is_the_moment_of_creation(manager: SessionManager) -> 
     assert info is not None
     created = datetime.fromisoformat(info.created_at)
     assert before <= created <= datetime.now(UTC) + timedelta(seconds=1)
+
+
+async def test_create_session_with_the_same_id_twice_makes_one_session(
+    manager: SessionManager,
+) -> None:
+    chosen = str(uuid7_from(1_700_000_000_123, b"request"))
+    first = await manager.create_session(session_id=chosen)
+    second = await manager.create_session(session_id=chosen)
+    assert first == second == chosen
+    assert [info.id for info in await manager.list_sessions()] == [chosen]
+
+
+async def test_create_session_with_a_chosen_uuid7_dates_it_by_the_id(
+    manager: SessionManager,
+) -> None:
+    chosen = str(uuid7_from(1_700_000_000_123, b"request"))
+    info = await manager.get_session(await manager.create_session(session_id=chosen))
+    assert info is not None
+    assert info.created_at == "2023-11-14T22:13:20.123Z"
+
+
+async def test_create_session_with_an_id_stored_with_other_metadata_conflicts(
+    manager: SessionManager, store: Store
+) -> None:
+    chosen = str(uuid7_from(1_700_000_000_123, b"request"))
+    await store.put(("sessions",), chosen, {"id": chosen, "created_at": "elsewhen"})
+    with pytest.raises(ConflictError):
+        await manager.create_session(session_id=chosen)
 
 
 async def test_get_session_of_an_unknown_id_is_none(manager: SessionManager) -> None:

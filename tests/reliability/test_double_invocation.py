@@ -7,14 +7,12 @@ but lost S3's answer (so it answered 503) followed by a retry. The second and
 third use two ServiceApps (own event loop, own S3 client) over the same prefix, on
 SeaweedFS.
 
-What the API does today (docs/reliability.md, "Double invocation"):
-
-* idempotent: appends whose messages carry ids, checkpoints with an id, PUT summary,
-  DELETE session (the repeat answers 404, documented as "treat as done"), DELETE
-  messages;
-* NOT idempotent, kept as strict xfails: POST /sessions (each invocation mints a new
-  session id), appends of messages without ids and checkpoints without an id (each
-  invocation mints new ids). The fix needs an idempotency key (see the report).
+Every write route is idempotent under it (docs/reliability.md, "Double invocation"):
+appends whose messages carry ids, checkpoints with an id, PUT summary, DELETE session
+(the repeat answers 404, documented as "treat as done") and DELETE messages by nature;
+POST /sessions, appends of messages without ids and checkpoints without an id because
+the ids they mint derive from the event's requestId and timeEpoch, so both invocations
+mint the same ones.
 """
 
 from __future__ import annotations
@@ -36,11 +34,6 @@ from tests.service.events import make_event
 pytestmark = [pytest.mark.s3]
 
 MODES = ["same-container", "other-container", "concurrent", "after-lost-answer"]
-NOT_IDEMPOTENT = pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason="API: no idempotency key; each invocation mints new ids (session id, message "
-           "ids, checkpoint id), so a repeated event creates twice",
-)
 
 
 @dataclass
@@ -95,7 +88,6 @@ def ok(replies: list[Reply], status: int, mode: str) -> None:
 class Scenario:
     name: str
     run: Callable[[Pair, str], None]
-    idempotent: bool = True
 
 
 def new_session(pair: Pair) -> str:
@@ -176,11 +168,11 @@ def clear_messages(pair: Pair, mode: str) -> None:
 
 
 SCENARIOS = [
-    Scenario("create-session", create_session, idempotent=False),
+    Scenario("create-session", create_session),
     Scenario("append-with-ids", append_with_ids),
-    Scenario("append-without-ids", append_without_ids, idempotent=False),
+    Scenario("append-without-ids", append_without_ids),
     Scenario("checkpoint-with-id", checkpoint_with_id),
-    Scenario("checkpoint-without-id", checkpoint_without_id, idempotent=False),
+    Scenario("checkpoint-without-id", checkpoint_without_id),
     Scenario("put-summary", put_summary),
     Scenario("delete-session", delete_session),
     Scenario("clear-messages", clear_messages),
@@ -188,9 +180,6 @@ SCENARIOS = [
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("scenario", [
-    pytest.param(s, id=s.name, marks=() if s.idempotent else (NOT_IDEMPOTENT,))
-    for s in SCENARIOS
-])
+@pytest.mark.parametrize("scenario", [pytest.param(s, id=s.name) for s in SCENARIOS])
 def test_a_doubly_invoked_event_acts_once(pair: Pair, scenario: Scenario, mode: str) -> None:
     scenario.run(pair, mode)

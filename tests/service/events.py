@@ -9,6 +9,7 @@ import base64
 import copy
 import itertools
 import json
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -16,6 +17,16 @@ from urllib.parse import parse_qsl, urlencode
 FIXTURE = Path(__file__).parent / "fixtures" / "http-api-proxy.json"
 _TEMPLATE: dict[str, Any] = json.loads(FIXTURE.read_text())
 _counter = itertools.count(1)
+_last_epoch_ms = 0
+
+
+def _next_epoch_ms() -> int:
+    """Now in ms, strictly increasing from event to event: API Gateway stamps each
+    request, and ids derived from the stamp sort in creation order only if two events
+    made one after the other do not share a millisecond."""
+    global _last_epoch_ms
+    _last_epoch_ms = max(time.time_ns() // 1_000_000, _last_epoch_ms + 1)
+    return _last_epoch_ms
 
 
 class Context:
@@ -53,6 +64,7 @@ def make_event(
     event["requestContext"]["http"]["method"] = method
     event["requestContext"]["http"]["path"] = raw_path
     event["requestContext"]["requestId"] = request_id
+    event["requestContext"]["timeEpoch"] = _next_epoch_ms()
     event["requestContext"]["stage"] = stage
     event["routeKey"] = "$default"
     event.pop("pathParameters", None)

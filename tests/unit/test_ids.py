@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 from synaptic_s3.ids import (
     checkpoint_id_at,
+    checkpoint_id_from,
     checkpoint_id_ns,
     iso_utc,
     new_checkpoint_id,
     uuid7,
     uuid7_datetime,
+    uuid7_from,
 )
 
 
@@ -54,3 +56,50 @@ def test_a_checkpoint_id_carries_its_nanoseconds() -> None:
     assert checkpoint_id_ns("18a1b2c3d4e5f6a7-0001") == 0x18A1B2C3D4E5F6A7
     assert checkpoint_id_ns("step-1") is None
     assert checkpoint_id_at(0x18A1B2C3D4E5F6A7) == "18a1b2c3d4e5f6a7-0000"
+
+
+MS = 1_700_000_000_123
+
+
+def test_uuid7_from_has_version_7_and_the_rfc_variant() -> None:
+    value = uuid7_from(MS, b"seed")
+    assert value.version == 7
+    assert value.variant == uuid.RFC_4122
+
+
+def test_uuid7_from_carries_the_given_millisecond() -> None:
+    created = uuid7_datetime(str(uuid7_from(MS, b"seed")))
+    assert created == datetime.fromtimestamp(MS / 1000, tz=UTC)
+
+
+def test_uuid7_from_is_deterministic() -> None:
+    assert uuid7_from(MS, b"seed") == uuid7_from(MS, b"seed")
+
+
+def test_uuid7_from_differs_by_seed() -> None:
+    assert uuid7_from(MS, b"one") != uuid7_from(MS, b"two")
+
+
+def test_uuid7_from_sorts_by_time_whatever_the_seed() -> None:
+    ids = [str(uuid7_from(MS + step, bytes([255 - step]))) for step in range(50)]
+    assert ids == sorted(ids)
+
+
+def test_checkpoint_id_from_is_in_the_generated_format_at_that_millisecond() -> None:
+    checkpoint_id = checkpoint_id_from(MS, b"seed")
+    ns = checkpoint_id_ns(checkpoint_id)
+    assert ns is not None
+    assert ns // 1_000_000 == MS
+
+
+def test_checkpoint_id_from_is_deterministic() -> None:
+    assert checkpoint_id_from(MS, b"seed") == checkpoint_id_from(MS, b"seed")
+
+
+def test_checkpoint_id_from_differs_by_seed() -> None:
+    assert checkpoint_id_from(MS, b"one") != checkpoint_id_from(MS, b"two")
+
+
+def test_checkpoint_id_from_sorts_by_time_whatever_the_seed() -> None:
+    ids = [checkpoint_id_from(MS + step, bytes([255 - step])) for step in range(50)]
+    assert ids == sorted(ids)
