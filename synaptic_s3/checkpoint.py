@@ -166,6 +166,15 @@ class StoreCheckpointer:
                 mode = "bisect"
             if mode == "top":
                 guess = min(high, now) - span // 2
+                if guess <= low:
+                    # Less than half a page is expected after the known keys: read on
+                    # from the last of them, which also ends the search if it is right.
+                    found = await self._store.list_keys(
+                        namespace, after=page.keys[-1], limit=_PROBE_PAGE)
+                    if found.next_after is None:
+                        return found.keys[-1] if found.keys else page.keys[-1]
+                    page, mode = found, "gallop"
+                    continue
             elif mode == "gallop":
                 guess = low + span * multiplier
                 multiplier *= 2

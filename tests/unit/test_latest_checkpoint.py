@@ -83,3 +83,11 @@ async def test_an_old_thread_costs_one_listing_per_window_tried() -> None:
     latest, listings = await latest_listings(await history([long_ago, long_ago + SECOND]))
     assert latest == f"{long_ago + SECOND:016x}-0000"
     assert listings == 4  # an hour, a day, 30 days: empty; a year: found
+
+
+async def test_a_little_more_than_a_page_in_the_last_hour_costs_two_listings() -> None:
+    now = time.time_ns()
+    times = [now - 1_200 * SECOND + i * SECOND for i in range(1_200)]  # one a second
+    latest, listings = await latest_listings(await history(times))
+    assert latest == f"{times[-1]:016x}-0000"
+    assert listings == 2
