@@ -13,7 +13,6 @@ Ids written by other services (any valid key) are read to learn their
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -162,10 +161,7 @@ class SessionManager:
         so an interrupted delete is finished by running it again. Idempotent."""
         validate_key(SESSIONS, session_id)
         self._memory.forget(session_id)
-        await asyncio.gather(
-            self._store.delete_namespace((MEMORY, session_id)),
-            self._store.delete_namespace((CHECKPOINTS, session_id)),
-        )
+        await self._store.delete_namespaces([(MEMORY, session_id), (CHECKPOINTS, session_id)])
         self._memory.forget(session_id)
         await self._store.delete(SESSIONS, session_id)
 

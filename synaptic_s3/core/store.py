@@ -152,6 +152,21 @@ class Store(ABC):
 
     # -- conveniences built on the primitives ------------------------------------------
 
+    async def delete_namespaces(self, namespaces: Sequence[Sequence[str]]) -> int:
+        """:meth:`delete_namespace` for several namespaces; return how many items went.
+
+        Every namespace is attempted even if one fails (the first error is raised
+        after all have finished). Backends may share requests between them (S3 fills
+        one ``DeleteObjects`` batch from several prefixes)."""
+        outcomes = await asyncio.gather(
+            *(self.delete_namespace(namespace) for namespace in namespaces),
+            return_exceptions=True,
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return sum(outcome for outcome in outcomes if isinstance(outcome, int))
+
     async def iter_keys(self, namespace: Sequence[str]) -> AsyncIterator[str]:
         """Every key of ``namespace`` in order, page by page."""
         after: str | None = None

@@ -399,6 +399,22 @@ class S3Store(Store):
                 deleted += await self.delete_object_keys(keys, ns)
         return deleted
 
+    async def delete_namespaces(self, namespaces: Sequence[Sequence[str]]) -> int:
+        """Delete several namespaces with shared ``DeleteObjects`` batches: a session's
+        ``memory/<id>/`` and ``checkpoints/<id>/`` cost one batch together, not two."""
+        validated = [validate_namespace(namespace) for namespace in namespaces]
+        pending: list[str] = []
+        deleted = 0
+        for ns in validated:
+            async for keys in self._object_keys(ns):
+                pending.extend(keys)
+                while len(pending) >= _DELETE_BATCH:
+                    deleted += await self.delete_object_keys(pending[:_DELETE_BATCH], ns)
+                    del pending[:_DELETE_BATCH]
+        if pending:
+            deleted += await self.delete_object_keys(pending, validated[-1])
+        return deleted
+
     async def delete_object_keys(self, keys: list[str], namespace: Namespace = ()) -> int:
         """Delete raw object keys with ``DeleteObjects`` in batches of 1,000 (at most
         :attr:`max_concurrency` batches in flight), checking every per-key error."""

@@ -296,3 +296,13 @@ async def test_a_string_is_not_taken_for_a_namespace(store: Store) -> None:
 async def test_stores_are_async_context_managers(store: Store) -> None:
     async with store as entered:
         assert entered is store
+
+
+async def test_delete_namespaces_removes_each_namespace_and_nothing_else(store: Store) -> None:
+    await store.put(("memory", "s1"), "messages", [])
+    await store.put(("memory", "s1"), "summary", "s")
+    await store.put(("checkpoints", "s1"), "c1", {})
+    await store.put(("checkpoints", "s10"), "c1", {"kept": True})
+    deleted = await store.delete_namespaces([("memory", "s1"), ("checkpoints", "s1")])
+    assert deleted == 3
+    assert await store.list_namespaces() == [("checkpoints", "s10")]
