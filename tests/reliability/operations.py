@@ -253,7 +253,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("latest_checkpoint", "ListObjectsV2", _latest_checkpoint, check=_check_latest),
     Operation("list_checkpoints", "GetObject", _list_checkpoints, check=_check_checkpoints,
               fanout=2),
-    Operation("delete_session", "DeleteObjects", _delete_session, _expect_deleted, fanout=2),
+    Operation("delete_session", "DeleteObjects", _delete_session, _expect_deleted),
     Operation("clear", "DeleteObject", _clear, _expect_cleared, fanout=2),
 )
 
