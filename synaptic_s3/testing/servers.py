@@ -26,6 +26,7 @@ import urllib.error
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 LOOPBACK = "127.0.0.1"
 DUMMY_CREDENTIALS = {
@@ -127,15 +128,20 @@ def seaweedfs_server(
         _wait_until_serving(endpoint, process, directory / "weed.log", startup_timeout)
         yield endpoint
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         log.close()
         if owned_dir:
             shutil.rmtree(directory, ignore_errors=True)
+
+
+def stop_process(process: subprocess.Popen[Any], timeout: float = 15.0) -> None:
+    """Terminate a child server and reap it; kill it if it ignores SIGTERM."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_until_serving(
@@ -184,5 +190,6 @@ __all__ = [
     "free_port",
     "moto_server",
     "seaweedfs_server",
+    "stop_process",
     "weed_binary",
 ]

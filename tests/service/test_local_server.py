@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from synaptic_s3.cli.server import build_event, unverified_claims
+from synaptic_s3.testing.servers import stop_process
 
 
 class Server:
@@ -62,12 +63,7 @@ def _start(args: list[str], cwd: Path) -> Iterator[Server]:
         assert "curl -s -X POST" in text  # a first example request is printed
         yield Server(match.group(1))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 @pytest.fixture(scope="module")
