@@ -19,6 +19,7 @@ from synaptic_s3.core import (
     InvalidKeyError,
     Item,
     Message,
+    MessageConflictError,
     NotFoundError,
     StorageError,
     StorageUnavailableError,
@@ -26,7 +27,7 @@ from synaptic_s3.core import (
     SynapticError,
     ToolCall,
 )
-from synaptic_s3.memory import ChatMessageHistory
+from synaptic_s3.memory import ChatMessageHistory, MessagePage
 from synaptic_s3.session import SessionInfo, SessionManager
 from synaptic_s3.store import FileStore, InMemoryStore
 
@@ -49,6 +50,8 @@ __all__ = [
     "InvalidKeyError",
     "Item",
     "Message",
+    "MessageConflictError",
+    "MessagePage",
     "NotFoundError",
     "S3Store",
     "SessionInfo",

@@ -47,6 +47,15 @@ class CheckpointConfig:
     checkpoint_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CheckpointPage:
+    """One page of a thread's checkpoints, oldest first; pass ``next_after`` as
+    ``after`` for the next page (``None``: this was the last)."""
+
+    checkpoints: list[Checkpoint]
+    next_after: str | None
+
+
 class Checkpoint(BaseModel):
     """A snapshot of graph state; JSON ``{id, state, next_node, parent_id, metadata}``
     as the Rust crate writes it (unknown fields are kept)."""
@@ -108,6 +117,24 @@ class StoreCheckpointer:
         keys = [key async for key in self._store.iter_keys(namespace)]
         items = await self._store.get_many(namespace, keys)
         return [self._parse(config.thread_id, item.key, item.value) for item in items]
+
+    async def list_page(
+        self, config: CheckpointConfig, *, limit: int = 100, after: str | None = None
+    ) -> CheckpointPage:
+        """One page of the thread's checkpoints, oldest first (ascending id), starting
+        after checkpoint id ``after``: one listing plus ``limit`` reads in parallel,
+        whatever the length of the thread. ``next_after`` is ``None`` on the last page."""
+        if isinstance(limit, bool) or not isinstance(limit, int):
+            raise TypeError(f"limit must be an int, not {type(limit).__name__}")
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit}")
+        namespace = (NAMESPACE, config.thread_id)
+        if after is not None:
+            validate_key(namespace, after)
+        page = await self._store.list_keys(namespace, after=after, limit=limit)
+        items = await self._store.get_many(namespace, page.keys)
+        checkpoints = [self._parse(config.thread_id, item.key, item.value) for item in items]
+        return CheckpointPage(checkpoints, page.next_after)
 
     async def latest_id(self, thread_id: str) -> str | None:
         """The greatest checkpoint id of the thread, found without a full listing."""

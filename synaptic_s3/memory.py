@@ -22,6 +22,7 @@ import asyncio
 import random
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from synaptic_s3.core.errors import ConflictError, CorruptDataError, InvalidDataError
@@ -34,10 +35,37 @@ MESSAGES_KEY = "messages"
 SUMMARY_KEY = "summary"
 
 
+@dataclass(frozen=True, slots=True)
+class MessagePage:
+    """A run of consecutive messages of one history, as read at one moment.
+
+    ``start`` is the position (0 = the oldest message) of ``messages[0]``, or where
+    the page would have started when it is empty; ``total`` is how many messages
+    the history held when it was read. Positions never change while the history
+    is only appended to, so ``start``/``end`` work as resumable cursors.
+    """
+
+    messages: list[Message]
+    start: int
+    total: int
+
+    @property
+    def end(self) -> int:
+        """The position just after the last message of the page."""
+        return self.start + len(self.messages)
+
+
 def _identity(message: dict[str, Any]) -> tuple[bool, Any]:
     """What makes two stored messages "the same append": the id, kept apart for
     ``remove`` markers, whose id names the message they remove."""
     return (message.get("role") == "remove", message.get("id"))
+
+
+def _check_count(name: str, value: int, *, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {value}")
 
 
 class ChatMessageHistory:
@@ -95,11 +123,45 @@ class ChatMessageHistory:
         self._remember(session_id, item.version, item.value)
         return item.version, item.value
 
-    async def load(self, session_id: str) -> list[Message]:
-        """Every message of the session, oldest first; ``[]`` when there are none."""
+    async def load(self, session_id: str, *, last: int | None = None) -> list[Message]:
+        """Every message of the session, oldest first; ``[]`` when there are none.
+
+        With ``last``, only the newest ``last`` messages (all of them when there are
+        fewer), still oldest first."""
+        if last is not None:
+            _check_count("last", last, minimum=0)
+            if last == 0:
+                return []
+            return (await self.page_before(session_id, limit=last)).messages
         _, raw = await self._read(session_id)
+        return self._parse(session_id, raw, 0)
+
+    async def page(self, session_id: str, *, start: int = 0, limit: int = 1000) -> MessagePage:
+        """Up to ``limit`` messages from position ``start`` on, oldest first."""
+        _check_count("start", start, minimum=0)
+        _check_count("limit", limit, minimum=1)
+        _, raw = await self._read(session_id)
+        begin = min(start, len(raw))
+        chunk = raw[begin:begin + limit]
+        return MessagePage(self._parse(session_id, chunk, begin), begin, len(raw))
+
+    async def page_before(
+        self, session_id: str, *, end: int | None = None, limit: int = 1000
+    ) -> MessagePage:
+        """The newest ``limit`` messages before position ``end`` (``None``: the end of
+        the history), oldest first: reading backwards page by page."""
+        if end is not None:
+            _check_count("end", end, minimum=0)
+        _check_count("limit", limit, minimum=1)
+        _, raw = await self._read(session_id)
+        stop = len(raw) if end is None else min(end, len(raw))
+        begin = max(0, stop - limit)
+        return MessagePage(self._parse(session_id, raw[begin:stop], begin), begin, len(raw))
+
+    @staticmethod
+    def _parse(session_id: str, raw: Sequence[dict[str, Any]], first: int) -> list[Message]:
         messages = []
-        for index, data in enumerate(raw):
+        for index, data in enumerate(raw, start=first):
             try:
                 messages.append(Message.from_dict(data))
             except InvalidDataError as exc:

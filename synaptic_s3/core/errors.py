@@ -9,6 +9,7 @@ or bucket it concerns so that a log line alone is enough to find the object.
     ├── InvalidDataError        a value cannot be stored (not JSON, too large, wrong shape)
     ├── NotFoundError           the caller named something that does not exist
     ├── ConflictError           a conditional write lost (or kept losing) a race
+    │   └── MessageConflictError    a message id is already stored with other content
     ├── CorruptDataError        a stored object is not valid JSON or not the expected schema
     └── StorageError            the backend failed
         ├── StorageUnavailableError   network errors, 5xx, throttling after retries
@@ -72,6 +73,25 @@ class ConflictError(SynapticError):
         self.namespace = tuple(namespace) if namespace is not None else None
         self.key = key
         super().__init__(f"{message}{_where(namespace, key)}")
+
+
+class MessageConflictError(ConflictError):
+    """A message's id is already stored with different content: appending it again
+    would either drop the new content or store two messages under one id, so the
+    append is refused and nothing is written. ``message_id`` names the id."""
+
+    def __init__(
+        self,
+        message_id: str,
+        *,
+        namespace: Sequence[str] | None = None,
+        key: str | None = None,
+    ) -> None:
+        self.message_id = message_id
+        super().__init__(
+            f"message id {message_id!r} is already stored with different content",
+            namespace=namespace, key=key,
+        )
 
 
 class CorruptDataError(SynapticError):
