@@ -22,14 +22,16 @@ async def test_update_creates_the_item_when_absent() -> None:
     store = InMemoryStore()
     assert await update_with_retry(store, NS, "c", increment) == 1
     item = await store.get(NS, "c")
-    assert item is not None and item.value == 1
+    assert item is not None
+    assert item.value == 1
 
 
 async def test_concurrent_updates_lose_nothing() -> None:
     store = InMemoryStore()
     await asyncio.gather(*(update_with_retry(store, NS, "c", increment) for _ in range(40)))
     item = await store.get(NS, "c")
-    assert item is not None and item.value == 40
+    assert item is not None
+    assert item.value == 40
 
 
 async def test_an_edit_returning_no_value_writes_nothing() -> None:
@@ -48,9 +50,12 @@ async def test_a_coroutine_edit_is_awaited() -> None:
 
 async def test_update_gives_up_after_max_attempts() -> None:
     store = InMemoryStore()
+    rival_writes = 0
 
     async def always_loses(item: Item | None) -> Edit[None]:
-        await store.put(NS, "c", {"other": "writer"})  # changes the item under us
+        nonlocal rival_writes
+        rival_writes += 1
+        await store.put(NS, "c", {"rival": rival_writes})  # changes the item under us
         return Edit({"mine": True}, None)
 
     with pytest.raises(ConflictError, match="3 attempts"):
