@@ -136,6 +136,14 @@ class StoreCheckpointer:
         checkpoints = [self._parse(config.thread_id, item.key, item.value) for item in items]
         return CheckpointPage(checkpoints, page.next_after)
 
+    async def prune(self, config: CheckpointConfig, *, keep_last: int) -> int:
+        """Keep the newest ``keep_last`` checkpoints of the thread (0: none) and delete
+        the rest, in batches; return how many were deleted. Cost: ceil(M/1000)
+        listings, then ceil(deleted/1000) ``DeleteObjects`` on S3."""
+        from synaptic_s3.lifecycle.pruning import prune_namespace
+
+        return await prune_namespace(self._store, (NAMESPACE, config.thread_id), keep_last)
+
     async def latest_id(self, thread_id: str) -> str | None:
         """The greatest checkpoint id of the thread, found without a full listing."""
         namespace = (NAMESPACE, thread_id)

@@ -13,7 +13,9 @@ Ids written by other services (any valid key) are read to learn their
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
@@ -29,6 +31,7 @@ from synaptic_s3.memory import ChatMessageHistory
 
 if TYPE_CHECKING:
     from synaptic_s3.integrations.openai_agents import AgentsSession
+    from synaptic_s3.lifecycle.leases import Lease, Leases
 
 SESSIONS = ("sessions",)
 
@@ -164,6 +167,35 @@ class SessionManager:
         await self._store.delete_namespaces([(MEMORY, session_id), (CHECKPOINTS, session_id)])
         self._memory.forget(session_id)
         await self._store.delete(SESSIONS, session_id)
+
+    # -- lifecycle (synaptic_s3.lifecycle) ------------------------------------------------
+
+    def leases(self) -> Leases:
+        """Session leases over this manager's store (see :mod:`synaptic_s3.lifecycle.leases`)."""
+        from synaptic_s3.lifecycle.leases import Leases
+
+        async def exists(session_id: str) -> bool:
+            return await self.get_session(session_id) is not None
+
+        return Leases(self._store, session_exists=exists)
+
+    async def acquire_lease(
+        self, session_id: str, *, ttl: timedelta, owner: str | None = None,
+        token: str | None = None,
+    ) -> Lease:
+        """Take the session's lease (one run at a time) for ``ttl``, or raise
+        :class:`~synaptic_s3.core.errors.LeaseHeldError` naming the holder.
+        :class:`NotFoundError` if the session does not exist. 2 requests (3 the first
+        time a session is leased); ``lease.renew()`` and ``lease.release()`` 1 each."""
+        return await self.leases().acquire(session_id, ttl=ttl, owner=owner, token=token)
+
+    @asynccontextmanager
+    async def lease(self, session_id: str, *, ttl: timedelta,
+                    owner: str | None = None) -> AsyncIterator[Lease]:
+        """``async with manager.lease(session_id, ttl=...) as lease:`` holds the
+        session's lease for the block and releases it after."""
+        async with self.leases().hold(session_id, ttl=ttl, owner=owner) as held:
+            yield held
 
 
 def _parse_info(item: Item) -> SessionInfo:

@@ -9,7 +9,9 @@ or bucket it concerns so that a log line alone is enough to find the object.
     ├── InvalidDataError        a value cannot be stored (not JSON, too large, wrong shape)
     ├── NotFoundError           the caller named something that does not exist
     ├── ConflictError           a conditional write lost (or kept losing) a race
-    │   └── MessageConflictError    a message id is already stored with other content
+    │   ├── MessageConflictError    a message id is already stored with other content
+    │   ├── LeaseHeldError          another holder has the session's unexpired lease
+    │   └── LeaseLostError          a lease being renewed or released is no longer ours
     ├── CorruptDataError        a stored object is not valid JSON or not the expected schema
     └── StorageError            the backend failed
         ├── StorageUnavailableError   network errors, 5xx, throttling after retries
@@ -20,6 +22,8 @@ or bucket it concerns so that a log line alone is enough to find the object.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 
 class SynapticError(Exception):
@@ -92,6 +96,35 @@ class MessageConflictError(ConflictError):
             f"message id {message_id!r} is already stored with different content",
             namespace=namespace, key=key,
         )
+
+
+class LeaseHeldError(ConflictError):
+    """Another holder has the session's lease and it has not expired: ``owner`` names
+    the holder, ``expires_at`` when (by the holder's clock) it runs out."""
+
+    def __init__(self, session_id: str, *, owner: str, expires_at: datetime) -> None:
+        self.session_id = session_id
+        self.owner = owner
+        self.expires_at = expires_at
+        super().__init__(
+            f"session {session_id!r} is leased by {owner!r} until "
+            f"{expires_at.isoformat(timespec='milliseconds')}",
+            namespace=("memory", session_id), key="lease",
+        )
+
+
+class LeaseLostError(ConflictError):
+    """The lease being renewed or released is no longer this holder's: it expired and
+    was taken over (``owner`` names the new holder), was released, or its session was
+    deleted. Nothing was written: the new holder is never disturbed."""
+
+    def __init__(self, session_id: str, reason: str, *, owner: str | None = None) -> None:
+        self.session_id = session_id
+        self.owner = owner
+        self.state: Any = None
+        """The lease object found instead (a ``LeaseState``), when there is one."""
+        super().__init__(f"lease on session {session_id!r} lost: {reason}",
+                         namespace=("memory", session_id), key="lease")
 
 
 class CorruptDataError(SynapticError):
