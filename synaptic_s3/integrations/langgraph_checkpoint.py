@@ -25,9 +25,15 @@ Everything of a thread is under ``("checkpoints", T)``, so
 * Pending writes are one object each. A regular write is created only if absent
   (the first one wins, as in LangGraph's own savers); special writes (errors,
   interrupts, resumes) are replaced.
-* Of LangGraph's optional extensions, ``copy_thread`` is implemented. ``prune`` and
-  ``delete_for_runs`` are not: done naively they break ``DeltaChannel`` histories
-  (see their LangGraph docstrings), and the latter needs a scan of every thread.
+* All of LangGraph's optional extensions are implemented: ``copy_thread`` (the
+  whole history, writes first), ``prune`` (``keep_latest`` per namespace, or
+  ``delete``) and ``delete_for_runs``. Neither deletion breaks a ``DeltaChannel``
+  history: a checkpoint whose metadata counts delta channels not snapshotted in
+  its own ``channel_values`` keeps its ancestors (and their writes) back to the
+  nearest one holding a value for each, exactly the checkpoints LangGraph's
+  ``get_delta_channel_history`` walks. ``delete_for_runs`` must read every
+  checkpoint to learn its run (run ids live in the serialized metadata): one
+  listing of ``checkpoints/`` and one GET per checkpoint, for maintenance jobs.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +66,7 @@ from synaptic_s3.core.keys import Namespace
 from synaptic_s3.core.store import Item, Store
 from synaptic_s3.integrations.bridge import gather_limited, iterate_sync, run_sync
 from synaptic_s3.integrations.codec import (
+    decode_label,
     descending_key,
     encode_label,
     id_from_descending_key,
@@ -67,6 +74,7 @@ from synaptic_s3.integrations.codec import (
     pack_typed,
     unpack_typed,
 )
+from synaptic_s3.lifecycle.batch import delete_keys
 
 CHECKPOINTS_LABEL = "langgraph"
 WRITES_LABEL = "langgraph-writes"
@@ -262,6 +270,121 @@ class SynapticSaver(BaseCheckpointSaver[str]):
                 body = {**body, "thread_id": thread_id}
             await self._store.put(target, item.key, body)
 
+    # -- pruning and deleting runs ---------------------------------------------------------
+
+    async def aprune(
+        self, thread_ids: Sequence[str], *, strategy: str = "keep_latest",
+        keep_last: int = 1,
+    ) -> None:
+        """Prune the threads' checkpoints: ``"keep_latest"`` keeps the newest
+        ``keep_last`` (default 1) of each checkpoint namespace, plus the ancestors a
+        kept checkpoint's ``DeltaChannel`` state is rebuilt from; ``"delete"``
+        removes everything, as :meth:`adelete_thread`.
+
+        Cost per namespace: ceil(M/1000) listings of the checkpoints, one GET per
+        kept checkpoint (and per delta ancestor), one listing of the writes, then
+        batched deletes (checkpoints before their writes, so an interrupted prune
+        leaves only unreferenced writes, removed by the next prune)."""
+        if strategy not in ("keep_latest", "delete"):
+            raise InvalidDataError(f"unknown prune strategy {strategy!r}: "
+                                   "use 'keep_latest' or 'delete'")
+        if isinstance(keep_last, bool) or not isinstance(keep_last, int) or keep_last < 0:
+            raise InvalidDataError(f"keep_last must be a non-negative int, not {keep_last!r}")
+        for thread_id in thread_ids:
+            if strategy == "delete":
+                await self.adelete_thread(thread_id)
+                continue
+            config: RunnableConfig = {"configurable": {"thread_id": str(thread_id)}}
+            for location in await self._locations(config):
+                await self._prune_series(location, keep_last)
+
+    async def _series_keys(self, location: _Location) -> list[str]:
+        """Every checkpoint key of a series, newest first."""
+        return [key async for key in self._store.iter_keys(location.checkpoints)
+                if id_from_descending_key(key) is not None]
+
+    def _delta_needs(self, item: Item) -> tuple[set[str], str | None]:
+        """The delta channels ``item`` rebuilds from its ancestors, and its parent id."""
+        checkpoint_tuple, metadata = self._decode(item, None)
+        counters = metadata.get("counters_since_delta_snapshot") or {}
+        present = set(checkpoint_tuple.checkpoint.get("channel_values") or {})
+        parent = item.value.get("parent_checkpoint_id")
+        return set(counters) - present, parent if isinstance(parent, str) else None
+
+    async def _ancestors_needed(self, location: _Location, item: Item,
+                                known: dict[str, Item] | None = None) -> set[str]:
+        """Keys of the ancestors whose writes and values ``item``'s delta channels are
+        rebuilt from (LangGraph's ancestor walk: up to the nearest checkpoint that
+        holds a value for each of them)."""
+        needed: set[str] = set()
+        missing, parent = self._delta_needs(item)
+        while missing and parent is not None and is_uuid(parent):
+            key = descending_key(parent)
+            if key in needed:
+                break  # a cycle in corrupt data: stop rather than loop
+            needed.add(key)
+            ancestor = (known or {}).get(key) or await self._store.get(location.checkpoints, key)
+            if ancestor is None:
+                break
+            tup, _ = self._decode(ancestor, None)
+            missing -= set(tup.checkpoint.get("channel_values") or {})
+            raw_parent = ancestor.value.get("parent_checkpoint_id")
+            parent = raw_parent if isinstance(raw_parent, str) else None
+        return needed
+
+    async def _prune_series(self, location: _Location, keep_last: int) -> None:
+        keys = await self._series_keys(location)
+        if not keys:
+            return
+        kept = keys[:keep_last]
+        needed = set(kept)
+        for item in await self._store.get_many(location.checkpoints, kept):
+            needed |= await self._ancestors_needed(location, item)
+        doomed = [key for key in keys if key not in needed]
+        # Writes of checkpoints older than the newest listed one that are not kept:
+        # those of the doomed checkpoints, and any left by an interrupted prune.
+        # (Newer keys, written since the listing, sort before keys[0] and stay.)
+        await self._delete_checkpoints(location, doomed, lambda key: (
+            key >= keys[0] and key not in needed))
+
+    async def _delete_checkpoints(self, location: _Location, doomed: list[str],
+                                  writes_to_delete: Callable[[str], bool]) -> None:
+        await delete_keys(self._store, location.checkpoints, doomed)
+        writes_prefix = (CHECKPOINTS, location.thread, WRITES_LABEL, location.ns)
+        namespaces = [ns for ns in await self._store.list_namespaces(writes_prefix)
+                      if len(ns) == 5 and writes_to_delete(ns[4])]
+        if namespaces:
+            await self._store.delete_namespaces(namespaces)
+
+    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
+        """Delete every checkpoint (and its writes) whose metadata names one of
+        ``run_ids``, in every thread, except those a surviving checkpoint's
+        ``DeltaChannel`` state is still rebuilt from.
+
+        A scan: run ids live in the serialized metadata, so this lists
+        ``checkpoints/`` and reads every LangGraph checkpoint (``max_concurrency``
+        at a time). Meant for maintenance jobs, not request paths."""
+        wanted = {str(run_id) for run_id in run_ids}
+        if not wanted:
+            return
+        for location in await self._locations(None):
+            keys = await self._series_keys(location)
+            items = {item.key: item for item in
+                     await self._store.get_many(location.checkpoints, keys)}
+            doomed: set[str] = set()
+            for key, item in items.items():
+                run_id = self._decode(item, None)[1].get("run_id")
+                if run_id is not None and str(run_id) in wanted:
+                    doomed.add(key)
+            if not doomed:
+                continue
+            needed: set[str] = set()
+            for key, item in items.items():
+                if key not in doomed:
+                    needed |= await self._ancestors_needed(location, item, items)
+            gone = sorted(doomed - needed)
+            await self._delete_checkpoints(location, gone, set(gone).__contains__)
+
     # -- reads -------------------------------------------------------------------------------
 
     async def _pending_writes(self, location: _Location, key: str) -> list[PendingWrite]:
@@ -292,6 +415,10 @@ class SynapticSaver(BaseCheckpointSaver[str]):
         value = item.value
         thread_id = _field(value, "thread_id", str, item)
         checkpoint_ns = _field(value, "checkpoint_ns", str, item)
+        # An object copied server side (a forked session) still names its source
+        # thread; where it lives is what counts, whenever the label says it exactly.
+        if len(item.namespace) == 4 and (label := decode_label(item.namespace[1])) is not None:
+            thread_id = label
         checkpoint_id = _field(value, "checkpoint_id", str, item)
         if id_from_descending_key(item.key) != checkpoint_id:
             raise CorruptDataError(f"holds checkpoint {checkpoint_id!r}, not the one its key names",
@@ -462,6 +589,13 @@ class SynapticSaver(BaseCheckpointSaver[str]):
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         run_sync(self.acopy_thread(source_thread_id, target_thread_id))
+
+    def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest",
+              keep_last: int = 1) -> None:
+        run_sync(self.aprune(thread_ids, strategy=strategy, keep_last=keep_last))
+
+    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
+        run_sync(self.adelete_for_runs(run_ids))
 
     def get_next_version(self, current: str | None, channel: None) -> str:
         """``<32-digit counter>.<random>``, as LangGraph's own savers: increasing, and

@@ -4,16 +4,20 @@ included), the request cost of "latest", the session layout, safe loading."""
 from __future__ import annotations
 
 import dataclasses
+import operator
+import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 import pytest
 
 pytest.importorskip("langgraph.checkpoint.conformance")
 
+from langgraph.channels import DeltaChannel
 from langgraph.checkpoint.base import empty_checkpoint
 from langgraph.checkpoint.conformance import checkpointer_test, validate
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from langgraph.graph import END, START, StateGraph
 
 from synaptic_s3 import InMemoryStore, SessionManager, Store
 from synaptic_s3.checkpoint import Checkpoint, CheckpointConfig
@@ -45,8 +49,9 @@ async def put_chain(saver: SynapticSaver, thread: str, count: int, ns: str = "")
 
 
 async def test_langgraph_conformance_suite_passes(backend_store: Store) -> None:
-    """``langgraph-checkpoint-conformance``: every base capability and copy_thread, on
-    memory, files and S3 (moto over HTTP)."""
+    """``langgraph-checkpoint-conformance``: every base capability and the three
+    extensions (copy_thread, prune, delete_for_runs), on memory, files and S3 (moto
+    over HTTP)."""
 
     @checkpointer_test(name=f"SynapticSaver[{type(backend_store).__name__}]")
     async def make() -> AsyncIterator[SynapticSaver]:
@@ -55,8 +60,11 @@ async def test_langgraph_conformance_suite_passes(backend_store: Store) -> None:
     report = await validate(make)
     failures = [f for result in report.results.values() for f in result.failures]
     assert report.passed_all_base(), failures
-    assert report.passed_all(), failures  # copy_thread, the extension we implement, too
-    assert report.results["copy_thread"].detected
+    assert report.passed_all(), failures  # every extension we implement, too
+    for extension in ("copy_thread", "prune", "delete_for_runs"):
+        assert report.results[extension].detected, extension
+        assert report.results[extension].tests_failed == 0, extension
+        assert report.results[extension].tests_passed > 0, extension
     assert sum(r.tests_passed for r in report.results.values()) >= 60
 
 
@@ -211,3 +219,90 @@ async def test_sync_api_works_inside_a_running_event_loop() -> None:
     saver = SynapticSaver(InMemoryStore())
     saver.put(config("t"), empty_checkpoint(), {}, {})
     assert saver.get_tuple(config("t")) is not None
+
+
+# -- prune and delete_for_runs keep DeltaChannel histories whole ------------------------------
+
+
+class DeltaState(TypedDict):
+    items: Annotated[list[Any], DeltaChannel(operator.add, snapshot_frequency=3)]
+
+
+def _delta_graph(saver: SynapticSaver) -> Any:
+    def step(state: DeltaState) -> dict[str, Any]:
+        return {"items": [len(state["items"])]}
+
+    builder = StateGraph(DeltaState)
+    builder.add_node("step", step)
+    builder.add_edge(START, "step")
+    builder.add_edge("step", END)
+    return builder.compile(checkpointer=saver)
+
+
+async def _run_delta_graph(saver: SynapticSaver, runs: int) -> tuple[Any, list[str]]:
+    graph = _delta_graph(saver)
+    run_ids = [str(uuid.uuid4()) for _ in range(runs)]
+    for number, run_id in enumerate(run_ids):
+        await graph.ainvoke({"items": [f"in{number}"]},
+                           {**config("t"), "metadata": {"run_id": run_id}})
+    return graph, run_ids
+
+
+async def test_prune_keeps_the_ancestors_a_delta_channel_is_rebuilt_from(
+    backend_store: Store,
+) -> None:
+    saver = SynapticSaver(backend_store)
+    graph, _ = await _run_delta_graph(saver, 5)
+    before = (await graph.aget_state(config("t"))).values
+    latest = await saver.aget_tuple(config("t"))
+    assert latest is not None
+    assert latest.metadata.get("counters_since_delta_snapshot")  # not a snapshot point
+    await saver.aprune(["t"])
+    remaining = [t async for t in saver.alist(config("t"))]
+    assert 1 < len(remaining) < 15  # the latest, and its ancestors back to a snapshot
+    assert remaining[0].checkpoint["id"] == latest.checkpoint["id"]
+    assert (await graph.aget_state(config("t"))).values == before
+
+
+async def test_delete_for_runs_keeps_what_surviving_delta_state_is_rebuilt_from() -> None:
+    saver = SynapticSaver(InMemoryStore())
+    graph, run_ids = await _run_delta_graph(saver, 5)
+    before = (await graph.aget_state(config("t"))).values
+    counted = [t async for t in saver.alist(config("t"))]
+    await saver.adelete_for_runs(run_ids[:3])
+    remaining = [t async for t in saver.alist(config("t"))]
+    assert len(remaining) < len(counted)
+    assert {t.metadata.get("run_id") for t in remaining} & set(run_ids[:1]) == set()
+    assert (await graph.aget_state(config("t"))).values == before
+
+
+async def test_prune_keep_last_n_and_bad_strategies() -> None:
+    saver = SynapticSaver(InMemoryStore())
+    ids = await put_chain(saver, "t", 5)
+    await saver.aprune(["t"], keep_last=3)
+    assert [t.checkpoint["id"] async for t in saver.alist(config("t"))] == ids[:-4:-1]
+    with pytest.raises(InvalidDataError, match="strategy"):
+        await saver.aprune(["t"], strategy="keep_oldest")
+    with pytest.raises(InvalidDataError, match="keep_last"):
+        await saver.aprune(["t"], keep_last=-1)
+
+
+async def test_prune_leaves_writes_of_checkpoints_newer_than_its_listing() -> None:
+    store = InMemoryStore()
+    saver = SynapticSaver(store)
+    ids = await put_chain(saver, "t", 3)
+    for checkpoint_id in ids:
+        await saver.aput_writes(config("t", checkpoint_id=checkpoint_id), [("x", 1)], "task")
+    await saver.aprune(["t"])
+    writes = await store.list_namespaces(("checkpoints", "t", "langgraph-writes"))
+    assert [ns[-1] for ns in writes] == [descending_key(ids[-1])]
+
+
+def test_sync_prune_and_delete_for_runs() -> None:
+    saver = SynapticSaver(InMemoryStore())
+    first = saver.put(config("t"), empty_checkpoint(), {"run_id": "r1"}, {})
+    saver.put(first, empty_checkpoint(), {"run_id": "r2"}, {})
+    saver.delete_for_runs(["r2"])
+    assert [t.metadata["run_id"] for t in saver.list(config("t"))] == ["r1"]
+    saver.prune(["t"], strategy="delete")
+    assert saver.get_tuple(config("t")) is None
