@@ -197,6 +197,38 @@ class SessionManager:
         async with self.leases().hold(session_id, ttl=ttl, owner=owner) as held:
             yield held
 
+    async def idle_sessions(self, older_than: timedelta) -> list[SessionInfo]:
+        """Sessions with no write (metadata, messages, summary, lease or checkpoint)
+        for longer than ``older_than``, oldest first. Cost: ceil(M/1000) listings for
+        the M objects of the store's sessions, no reads (but the metadata of ids that
+        are not UUIDv7)."""
+        from synaptic_s3.lifecycle.retention import idle_sessions
+
+        return await idle_sessions(self, older_than)
+
+    async def delete_idle_sessions(self, older_than: timedelta, *,
+                                   dry_run: bool = False) -> list[str]:
+        """Delete the sessions idle for longer than ``older_than`` (each as
+        :meth:`delete_session`) and return their ids; ``dry_run`` only lists them.
+        Each is re-checked (2 listings) right before it goes: a session written
+        during the sweep is kept. Safe to run concurrently with itself and writers."""
+        from synaptic_s3.lifecycle.retention import sweep_idle_sessions
+
+        return (await sweep_idle_sessions(self, older_than, dry_run=dry_run)).deleted
+
+    async def fork_session(self, session_id: str, *, messages: int | None = None,
+                           checkpoint_id: str | None = None) -> str:
+        """A new session (new UUIDv7) with a copy of this one's first ``messages``
+        messages (all by default), its summary and its checkpoints (up to and
+        including ``checkpoint_id``); objects are copied server side and the source
+        is never modified. The metadata is written last: an interrupted fork leaves no
+        visible session (its objects are orphans for ``synaptic-s3 orphans``).
+        :class:`NotFoundError` for a missing session or checkpoint."""
+        from synaptic_s3.lifecycle.forks import fork_session
+
+        return await fork_session(self, session_id, messages=messages,
+                                  checkpoint_id=checkpoint_id)
+
 
 def _parse_info(item: Item) -> SessionInfo:
     value: Any = item.value

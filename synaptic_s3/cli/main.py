@@ -40,6 +40,8 @@ examples:
   synaptic-s3 show SESSION_ID
   synaptic-s3 export --all -o backup.json
   synaptic-s3 import backup.json --store s3://my-bucket/sessions
+  synaptic-s3 prune --idle 30d --dry-run
+  synaptic-s3 orphans --delete
 """
 
 
@@ -223,10 +225,13 @@ def cmd_delete(args: argparse.Namespace) -> int:
         if args.all:
             ids = [info.id for info in await manager.list_sessions()]
         async def delete(session_id: str) -> bool:
-            if not args.all and await manager.get_session(session_id) is None:
-                return False
-            await manager.delete_session(session_id)
-            return True
+            if args.all:
+                await manager.delete_session(session_id)
+                return True
+            from synaptic_s3.cli.lifecycle import delete_one
+
+            # Also when only objects are left (a write raced an earlier delete).
+            return await delete_one(manager, session_id)
 
         with _progress(console, _show_progress(args, len(ids))) as progress:
             found = await _for_each(ids, delete, progress, "deleting")
@@ -337,6 +342,29 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_prune(args: argparse.Namespace) -> int:
+    from synaptic_s3.cli.lifecycle import prune_idle
+
+    console = _console(stderr=True)
+    return _run_with_manager(args, lambda manager: prune_idle(
+        manager, args, console, _progress(console, not args.no_progress)))
+
+
+def cmd_orphans(args: argparse.Namespace) -> int:
+    from synaptic_s3.cli.lifecycle import orphans
+
+    console = _console(stderr=True)
+    return _run_with_manager(args, lambda manager: orphans(
+        manager, args, console, _progress(console, args.delete and not args.no_progress)))
+
+
+def cmd_fork(args: argparse.Namespace) -> int:
+    new_id = _run_with_manager(args, lambda manager: manager.fork_session(
+        args.session_id, messages=args.messages, checkpoint_id=args.checkpoint))
+    print(new_id)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     try:
         import aws_lambda_powertools  # noqa: F401
@@ -441,6 +469,37 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", metavar="FILE", help="an export document, or - for stdin")
     imp.add_argument("--new-ids", action="store_true", help="import as new sessions")
     imp.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    from synaptic_s3.cli.lifecycle import duration
+
+    prune = add("prune", cmd_prune, "delete sessions nobody wrote to for a while",
+                "Delete every session with no write (metadata, messages, summary, lease, "
+                "checkpoint) for longer than --idle, each re-checked right before it goes. "
+                "Prints the ids; --dry-run only lists them.")
+    prune.add_argument("--idle", type=duration, required=True, metavar="DURATION",
+                       help="idle for longer than this: 30d, 12h, 90m, 2w")
+    prune.add_argument("--dry-run", action="store_true", help="list, delete nothing")
+    prune.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    orphan = add("orphans", cmd_orphans, "find (and --delete) objects of no session",
+                 "List objects under memory/ and checkpoints/ whose session metadata does "
+                 "not exist (left by a write racing a delete, or an interrupted fork or "
+                 "import). Dry run unless --delete.")
+    orphan.add_argument("--delete", action="store_true", help="remove them")
+    orphan.add_argument("--grace", type=duration, default=duration("10m"), metavar="DURATION",
+                        help="keep objects written more recently than this (default 10m: "
+                        "a fork or import in progress writes its metadata last)")
+    orphan.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    fork = add("fork", cmd_fork, "fork a session into a new one and print its id",
+               "Copy a session's messages (the first N with --messages), summary and "
+               "checkpoints (up to --checkpoint) into a new session; the source is not "
+               "changed.")
+    fork.add_argument("session_id", metavar="SESSION_ID")
+    fork.add_argument("--messages", type=_non_negative, metavar="N",
+                      help="copy only the first N messages")
+    fork.add_argument("--checkpoint", metavar="ID",
+                      help="copy checkpoints up to and including this one")
 
     serve = add("serve", cmd_serve, "serve the HTTP API on 127.0.0.1",
                 "Serve the HTTP API through the Lambda handler itself, on this machine, "
