@@ -79,7 +79,7 @@ def test_prune_refuses_a_bad_duration(capsys: pytest.CaptureFixture[str], root: 
 
 def test_orphans_dry_run_then_delete(capsys: pytest.CaptureFixture[str], root: Path) -> None:
     ids = setup(root, 2, orphan=True)
-    code, out, err = run(capsys, "orphans", "--store", url(root))
+    code, _, err = run(capsys, "orphans", "--store", url(root))
     assert code == 0
     assert ids[-1] in err
     assert "1 orphaned object(s) of 1 id(s) (dry run" in err
