@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from synaptic_s3.core.retry import gather_bounded
+from synaptic_s3.core.store import Store
 from synaptic_s3.lifecycle.census import owned_last_write, take_census
 
 if TYPE_CHECKING:
@@ -87,33 +88,83 @@ async def sweep_idle_sessions(
     Lambda's remaining time) is asked before each: the rest are found again by the
     next run, so a bounded sweep resumes where it stopped without keeping state."""
     check_older_than(older_than)
-    if limit is not None and limit < 0:
-        raise ValueError("limit must not be negative")
+    moment = now or datetime.now(UTC)
+    idle = await idle_ids(manager, older_than, now=moment)
+    return await _sweep([(manager, session_id, session_id) for session_id in idle],
+                        moment - older_than, dry_run=dry_run, limit=limit,
+                        concurrency=concurrency, progress=progress, keep_going=keep_going)
+
+
+async def sweep_store(
+    store: Store,
+    older_than: timedelta,
+    *,
+    isolated: bool = False,
+    dry_run: bool = False,
+    limit: int | None = None,
+    now: datetime | None = None,
+    concurrency: int = 8,
+    keep_going: Callable[[], bool] | None = None,
+) -> SweepReport:
+    """:func:`sweep_idle_sessions` over a whole store, also in the service's per-user
+    layout (``isolated``: each ``users/<h>/`` is its own set of sessions), from ONE
+    census of the store. Ids in the report are ``users/<h>/<id>`` when isolated."""
+    from synaptic_s3.service.isolation import ScopedStore
+    from synaptic_s3.session import SessionManager
+
+    check_older_than(older_than)
     moment = now or datetime.now(UTC)
     cutoff = moment - older_than
-    report = SweepReport(idle=await idle_ids(manager, older_than, now=moment))
-    batch = report.idle if limit is None else report.idle[:limit]
-    report.remaining = len(report.idle) - len(batch)
+    census = await take_census(store, isolated=isolated)
+    managers: dict[tuple[str, ...], SessionManager] = {}
+    candidates: list[tuple[SessionManager, str, str]] = []
+    for record in census.sessions():
+        if record.last_write is None or record.last_write >= cutoff:
+            continue
+        if record.scope not in managers:
+            scoped = ScopedStore(store, record.scope) if record.scope else store
+            managers[record.scope] = SessionManager(scoped)
+        label = "/".join((*record.scope, record.session_id))
+        candidates.append((managers[record.scope], record.session_id, label))
+    return await _sweep(candidates, cutoff, dry_run=dry_run, limit=limit,
+                        concurrency=concurrency, progress=None, keep_going=keep_going)
+
+
+async def _sweep(
+    candidates: list[tuple[SessionManager, str, str]],
+    cutoff: datetime,
+    *,
+    dry_run: bool,
+    limit: int | None,
+    concurrency: int,
+    progress: Progress | None,
+    keep_going: Callable[[], bool] | None,
+) -> SweepReport:
+    if limit is not None and limit < 0:
+        raise ValueError("limit must not be negative")
+    report = SweepReport(idle=[label for _, _, label in candidates])
+    batch = candidates if limit is None else candidates[:limit]
+    report.remaining = len(candidates) - len(batch)
     done = 0
 
-    async def handle(session_id: str) -> None:
+    async def handle(manager: SessionManager, session_id: str, label: str) -> None:
         nonlocal done
         if keep_going is not None and not keep_going():
             report.remaining += 1
         elif dry_run:
-            report.deleted.append(session_id)
+            report.deleted.append(label)
         else:
             latest = await owned_last_write(manager.store, session_id)
             if latest is not None and latest >= cutoff:
-                report.skipped.append(session_id)
+                report.skipped.append(label)
             else:
                 await manager.delete_session(session_id)
-                report.deleted.append(session_id)
+                report.deleted.append(label)
         done += 1
         if progress is not None:
             progress(done, len(batch))
 
-    await gather_bounded((handle(session_id) for session_id in batch), concurrency)
+    await gather_bounded((handle(*candidate) for candidate in batch), concurrency)
     report.deleted.sort()
     report.skipped.sort()
     return report
