@@ -269,6 +269,27 @@ class Leases:
         raise ConflictError(f"lease on {session_id!r} kept changing ({_MAX_ATTEMPTS} reads)",
                             namespace=namespace, key=LEASE_KEY)
 
+    async def adopt(self, session_id: str, token: str) -> Lease:
+        """The held lease of ``token``, as stored (1 GET): how a stateless server
+        renews or releases a lease another request acquired. :class:`LeaseLostError`
+        if that token does not hold the session's lease (any more)."""
+        _check_text("token", token)
+        namespace = lease_namespace(session_id)
+        validate_key(namespace, LEASE_KEY)
+        item = await self._store.get(namespace, LEASE_KEY)
+        state = None if item is None else LeaseState.parse(item)
+        if item is None or state is None:
+            raise LeaseLostError(session_id, "the session has no lease")
+        if state.token != token:
+            lost = LeaseLostError(session_id, "another holder has it", owner=state.owner)
+            lost.state = state
+            raise lost
+        if state.released:
+            raise LeaseLostError(session_id, "it was released")
+        ttl = max(state.expires_at - state.acquired_at, timedelta(milliseconds=1))
+        return Lease(session_id, token, state.owner, state.generation, state.expires_at,
+                     ttl, self, item.version)
+
     async def _recover(self, namespace: tuple[str, str], body: dict[str, Any],
                        exc: StorageError, token: str) -> str:
         """After a write failed with no clear answer: did it land? One read decides;

@@ -312,3 +312,31 @@ async def test_contenders_in_separate_processes_never_hold_it_together(
         _, err = await asyncio.wait_for(child.communicate(), timeout=120)
         assert child.returncode == 0, err.decode()
     check_log(log, processes * rounds)
+
+
+# -- a stateless server: adopt the lease a token names ----------------------------------------
+
+
+async def test_adopting_by_token_renews_and_releases_the_held_lease(
+    manager: SessionManager, session_id: str
+) -> None:
+    held = await manager.acquire_lease(session_id, ttl=TTL, owner="a")
+    adopted = await manager.leases().adopt(session_id, held.token)
+    assert (adopted.owner, adopted.expires_at, adopted.ttl) == ("a", held.expires_at, TTL)
+    await adopted.renew()
+    await (await manager.leases().adopt(session_id, held.token)).release()
+    await (await manager.acquire_lease(session_id, ttl=TTL)).release()
+
+
+async def test_adopting_a_token_that_does_not_hold_the_lease_raises(
+    manager: SessionManager, session_id: str
+) -> None:
+    with pytest.raises(LeaseLostError, match="no lease"):
+        await manager.leases().adopt(session_id, "nobody")
+    held = await manager.acquire_lease(session_id, ttl=TTL, owner="a")
+    with pytest.raises(LeaseLostError) as caught:
+        await manager.leases().adopt(session_id, "someone-else")
+    assert caught.value.owner == "a"
+    await held.release()
+    with pytest.raises(LeaseLostError, match="released"):
+        await manager.leases().adopt(session_id, held.token)
