@@ -22,10 +22,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from synaptic_s3.core.store import Store
-from synaptic_s3.service.config import ServiceConfig
+from synaptic_s3.service.config import DEFAULT_MAX_REPLY_BYTES, ServiceConfig
 from synaptic_s3.service.context import CONTEXT_KEY, ServiceRequest
 from synaptic_s3.service.errors import ApiError
 from synaptic_s3.service.isolation import ScopedStore, jwt_subject, subject_scope
+from synaptic_s3.service.pagination import CursorSigner, default_cursor_key
 from synaptic_s3.service.replies import failure, lambda_reply
 from synaptic_s3.service.requests import screen_event
 from synaptic_s3.service.resolver import build_resolver
@@ -47,6 +48,10 @@ class ServiceApp:
         self._store = store
         self._managers: OrderedDict[tuple[str, ...], SessionManager] = OrderedDict()
         self.resolver, self.routes = build_resolver()
+        secret = config.cursor_secret if config is not None else None
+        self.cursors = CursorSigner(
+            secret.encode("utf-8") if secret is not None
+            else default_cursor_key(config.store.to_url() if config is not None else ""))
 
     @property
     def store(self) -> Store:
@@ -94,7 +99,9 @@ class ServiceApp:
         method, path = _method_path(event)
         request = ServiceRequest(request_id=_request_id(event, context),
                                  event=event if isinstance(event, Mapping) else {},
-                                 runner=self.runner)
+                                 runner=self.runner, cursors=self.cursors,
+                                 max_reply_bytes=(self.config.max_reply_bytes if self.config
+                                                  else DEFAULT_MAX_REPLY_BYTES))
         try:
             response = self._answer(event, context, request)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a JSON reply

@@ -20,6 +20,7 @@ from synaptic_s3.core.errors import NotFoundError
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.request import Request
 
+    from synaptic_s3.service.pagination import CursorSigner
     from synaptic_s3.session import SessionManager
 
 T = TypeVar("T")
@@ -35,6 +36,9 @@ class ServiceRequest:
     request_id: str
     event: Mapping[str, Any]
     runner: asyncio.Runner
+    cursors: CursorSigner
+    max_reply_bytes: int
+    """The largest reply body a listing may send (``MAX_REPLY_BYTES``)."""
     scope: tuple[str, ...] = ()
     """The caller's isolation scope (``()`` without ``ISOLATION_MODE=jwt``)."""
     body: str | None = None
@@ -79,6 +83,14 @@ class ServiceRequest:
             return cast(T, found)
 
         return self.run(both())
+
+    def cursor(self, kind: str, session_id: str, position: str) -> str:
+        """A cursor bound to this caller, this session and this listing."""
+        return self.cursors.encode(kind, self.scope, session_id, position)
+
+    def position(self, cursor: str, kind: str, session_id: str) -> str:
+        """What :meth:`cursor` put in; 400 ``invalid_cursor`` for any other cursor."""
+        return self.cursors.decode(cursor, kind, self.scope, session_id)
 
 
 def current(request: Request) -> ServiceRequest:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.request import Request
 
 from synaptic_s3.checkpoint import Checkpoint, CheckpointConfig
@@ -14,19 +14,25 @@ from synaptic_s3.ids import checkpoint_id_from
 from synaptic_s3.service.context import current
 from synaptic_s3.service.idempotency import IdempotencyKey, check_key, moment, seed_bytes
 from synaptic_s3.service.models import CheckpointList
+from synaptic_s3.service.pagination import MAX_CURSOR_CHARS, bounded_body, too_large
 from synaptic_s3.service.replies import (
     BODY_ERRORS,
     KEY_REUSED,
     NOT_FOUND,
     described,
+    dumps,
     error_description,
     json_reply,
+    json_text_reply,
 )
 from synaptic_s3.service.routing import URL_ID, ServiceRouter
 
 router = ServiceRouter()
 
 LATEST = "latest"
+MAX_PAGE = 1000
+DEFAULT_PAGE = 100
+CURSOR_KIND = "checkpoints"
 
 
 @router.operation("POST", "/sessions/<session_id>/checkpoints", "putCheckpoint",
@@ -54,13 +60,41 @@ def put_checkpoint(session_id: str, body: Annotated[Checkpoint, Body()], request
 
 
 @router.operation("GET", "/sessions/<session_id>/checkpoints", "listCheckpoints",
-                  tags=["checkpoints"], summary="Every checkpoint, oldest first",
-                  responses=described(200, "The checkpoints", CheckpointList, NOT_FOUND))
-def list_checkpoints(session_id: str, request: Request) -> Response[Any]:
+                  tags=["checkpoints"], summary="The checkpoints, oldest first, one page "
+                  "at a time",
+                  description="Up to `limit` checkpoints after `cursor` (a `next_cursor`), "
+                  "with `next_cursor` (null on the last page). A page also ends before the "
+                  "reply would exceed MAX_REPLY_BYTES.",
+                  responses=described(200, "One page of checkpoints", CheckpointList,
+                                      NOT_FOUND, {422: error_description(
+                                          "A parameter is invalid, or one checkpoint alone "
+                                          "is larger than MAX_REPLY_BYTES (reply_too_large)"
+                                      )}))
+def list_checkpoints(
+    session_id: str,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="checkpoints per page")
+                     ] = DEFAULT_PAGE,
+    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_CHARS,
+                                        description="next_cursor of the previous page")
+                      ] = None,
+) -> Response[Any]:
     req = current(request)
-    found = req.read_in_session(
-        session_id, lambda m: m.checkpointer().list(CheckpointConfig(session_id)))
-    return json_reply(200, {"checkpoints": [c.to_dict() for c in found]})
+    after = req.position(cursor, CURSOR_KIND, session_id) if cursor is not None else None
+    page = req.read_in_session(session_id, lambda m: m.checkpointer().list_page(
+        CheckpointConfig(session_id), limit=limit, after=after))
+    found = page.checkpoints
+    items = [dumps(checkpoint.to_dict()) for checkpoint in found]
+
+    def tail(kept: int) -> str:
+        next_after = found[kept - 1].id if kept < len(found) else page.next_after
+        next_cursor = req.cursor(CURSOR_KIND, session_id, next_after) if next_after else None
+        return f'],"next_cursor":{dumps(next_cursor)}}}'
+
+    kept, body = bounded_body('{"checkpoints":[', items, tail, req.max_reply_bytes)
+    if found and not kept:
+        raise too_large(f"checkpoint {found[0].id!r}", req.max_reply_bytes)
+    return json_text_reply(200, body)
 
 
 # Registered before /<checkpoint_id>: the literal route wins.

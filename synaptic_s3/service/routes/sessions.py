@@ -13,7 +13,7 @@ from synaptic_s3.ids import iso_utc, uuid7_datetime, uuid7_from
 from synaptic_s3.service.context import current
 from synaptic_s3.service.idempotency import IdempotencyKey, moment, seed_bytes
 from synaptic_s3.service.models import SessionInfo, SessionList
-from synaptic_s3.service.pagination import MAX_CURSOR_CHARS, decode_cursor, encode_cursor
+from synaptic_s3.service.pagination import MAX_CURSOR_CHARS
 from synaptic_s3.service.replies import NOT_FOUND, described, json_reply, no_content
 from synaptic_s3.service.routing import ServiceRouter
 
@@ -21,6 +21,7 @@ router = ServiceRouter()
 
 MAX_PAGE = 1000
 DEFAULT_PAGE = 100
+CURSOR_KIND = "sessions"
 
 
 def _session_info(session_id: str) -> dict[str, str]:
@@ -54,11 +55,11 @@ def list_sessions(
                       ] = None,
 ) -> Response[Any]:
     req = current(request)
-    after = decode_cursor(cursor) if cursor is not None else None
+    after = req.position(cursor, CURSOR_KIND, "") if cursor is not None else None
     infos, next_after = req.run(req.manager.list_sessions_page(limit=limit, after=after))
     return json_reply(200, {
         "sessions": [info.to_dict() for info in infos],
-        "next_cursor": encode_cursor(next_after) if next_after else None,
+        "next_cursor": req.cursor(CURSOR_KIND, "", next_after) if next_after else None,
     })
 
 
