@@ -22,18 +22,49 @@ objects + 1 CopyObject per checkpoint + 1 CopyObject for the summary +
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import TYPE_CHECKING
 
 from synaptic_s3.checkpoint import NAMESPACE as CHECKPOINTS
-from synaptic_s3.core.errors import NotFoundError
+from synaptic_s3.core.errors import ConflictError, NotFoundError
 from synaptic_s3.core.keys import Namespace, validate_key
 from synaptic_s3.core.retry import gather_bounded
-from synaptic_s3.ids import uuid7
+from synaptic_s3.ids import uuid7, uuid7_datetime, uuid7_from
 from synaptic_s3.memory import NAMESPACE as MEMORY
 from synaptic_s3.memory import SUMMARY_KEY
 
 if TYPE_CHECKING:
     from synaptic_s3.session import SessionManager
+
+
+_MAX_RETRIES = 16
+
+
+async def _holds_objects(manager: SessionManager, session_id: str) -> bool:
+    for name in (MEMORY, CHECKPOINTS):
+        async for _ in manager.store.iter_entries((name, session_id)):
+            return True
+    return False
+
+
+async def _free_target(manager: SessionManager, new_id: str) -> str:
+    """``new_id``, or -- when an interrupted attempt left objects there without
+    metadata -- the first of a sequence of ids derived from it that is complete or
+    untouched. Nothing is deleted (the HTTP write role may not delete): what the
+    interrupted attempt left is an orphan for the sweep."""
+    created = uuid7_datetime(new_id)
+    candidate = new_id
+    for attempt in range(1, _MAX_RETRIES + 1):
+        if await manager.get_session(candidate) is not None \
+                or not await _holds_objects(manager, candidate):
+            return candidate
+        if created is None:
+            candidate = f"{new_id}.{attempt}"
+        else:
+            seed = json.dumps([new_id, attempt]).encode()
+            candidate = str(uuid7_from(int(created.timestamp() * 1000), seed))
+    raise ConflictError(f"fork {new_id!r} was interrupted too often; retry with a new "
+                        "request", namespace=("sessions",), key=new_id)
 
 
 async def fork_session(
@@ -49,7 +80,8 @@ async def fork_session(
 
     ``new_id`` is for callers that must be idempotent (an HTTP request replayed,
     derived from its Idempotency-Key): if that session exists the fork is done and
-    its id returned; leftovers of an interrupted attempt are removed and it is redone.
+    its id returned; if an interrupted attempt left objects there, the fork is made
+    under the next id derived from it (the leftovers are orphans for the sweep).
     """
     if messages is not None and (isinstance(messages, bool) or not isinstance(messages, int)
                                  or messages < 0):
@@ -67,14 +99,10 @@ async def fork_session(
         if (source_ns, checkpoint_id) not in objects:
             raise NotFoundError("checkpoint", checkpoint_id)
         objects = [(ns, key) for ns, key in objects if ns == source_ns and key <= checkpoint_id]
-    target = new_id or str(uuid7())
+    target = str(uuid7()) if new_id is None else await _free_target(manager, new_id)
     validate_key(("sessions",), target)
-    if new_id is not None:
-        if await manager.get_session(new_id) is not None:
-            return new_id  # a repeated request: that fork is complete
-        # An earlier attempt with this id was interrupted: start it again from nothing.
-        await store.delete_namespaces([(MEMORY, new_id), (CHECKPOINTS, new_id)])
-        manager.memory().forget(new_id)
+    if await manager.get_session(target) is not None:
+        return target  # a repeated request: that fork is complete
 
     async def copy(namespace: Namespace, key: str) -> None:
         destination = (CHECKPOINTS, target, *namespace[2:])

@@ -41,6 +41,12 @@ ROUTES = {
     ("GET", "/sessions/{id}/checkpoints"): "Read",
     ("GET", "/sessions/{id}/checkpoints/latest"): "Read",
     ("GET", "/sessions/{id}/checkpoints/{checkpoint_id}"): "Read",
+    # issue 13: leases (a release writes a "released" body: the write role), forks, pruning
+    ("POST", "/sessions/{id}/lease"): "Write",
+    ("PUT", "/sessions/{id}/lease/{token}"): "Write",
+    ("DELETE", "/sessions/{id}/lease/{token}"): "Write",
+    ("POST", "/sessions/{id}/fork"): "Write",
+    ("DELETE", "/sessions/{id}/checkpoints"): "Delete",
 }
 S3_ACTIONS = {
     "Read": {"s3:GetObject", "s3:ListBucket"},

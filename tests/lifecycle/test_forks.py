@@ -130,9 +130,11 @@ async def test_a_retried_fork_after_an_interruption_completes(
     with pytest.raises(KeyboardInterrupt):
         await fork_session(manager, original, new_id="fork-2")
     monkeypatch.undo()
-    assert await fork_session(manager, original, new_id="fork-2") == "fork-2"
-    assert await contents(manager, "fork-2") == await contents(manager, original)
-    assert await find_orphans(manager) == []
+    retried = await fork_session(manager, original, new_id="fork-2")
+    assert retried == "fork-2.1"  # the interrupted attempt's leftovers are not reused
+    assert await contents(manager, retried) == await contents(manager, original)
+    assert [o.session_id for o in await find_orphans(manager)] == ["fork-2"]
+    assert await fork_session(manager, original, new_id="fork-2") == retried  # a replay
 
 
 async def test_a_fork_does_not_take_the_lease(manager: SessionManager, store: Store) -> None:

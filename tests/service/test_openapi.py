@@ -25,6 +25,11 @@ EXPECTED_OPERATIONS = {
     ("get", "/sessions/{session_id}/checkpoints"): "listCheckpoints",
     ("get", "/sessions/{session_id}/checkpoints/latest"): "getLatestCheckpoint",
     ("get", "/sessions/{session_id}/checkpoints/{checkpoint_id}"): "getCheckpoint",
+    ("delete", "/sessions/{session_id}/checkpoints"): "pruneCheckpoints",
+    ("post", "/sessions/{session_id}/lease"): "acquireLease",
+    ("put", "/sessions/{session_id}/lease/{token}"): "renewLease",
+    ("delete", "/sessions/{session_id}/lease/{token}"): "releaseLease",
+    ("post", "/sessions/{session_id}/fork"): "forkSession",
 }
 
 
