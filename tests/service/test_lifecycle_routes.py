@@ -150,3 +150,22 @@ def test_prune_needs_a_valid_keep_last(api: Api, query: dict[str, str]) -> None:
 def test_prune_of_a_missing_session_is_404(api: Api) -> None:
     reply = api.delete("/sessions/missing/checkpoints", query={"keep_last": "1"})
     assert (reply.status, reply.code) == (404, "session_not_found")
+
+
+# -- Lambda double invocation: the same event twice -------------------------------------------
+
+
+@pytest.mark.parametrize(("suffix", "body"), [("fork", None), ("lease", {"ttl_seconds": 60})])
+def test_the_same_event_twice_acts_once(api: Api, suffix: str, body: object) -> None:
+    import json
+
+    from tests.service.events import Context, make_event
+
+    source, _ = with_history(api, messages=1, checkpoints=1)
+    event = make_event("POST", f"/sessions/{source}/{suffix}", body=body)
+    first = api.app.handle(event, Context())
+    second = api.app.handle(event, Context())
+    assert first["statusCode"] == second["statusCode"] == 201
+    assert json.loads(first["body"]) == json.loads(second["body"])
+    sessions = api.get("/sessions").body["sessions"]
+    assert len(sessions) == (2 if suffix == "fork" else 1)
