@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint typecheck unit bench clean infra-tools infra-lint infra-smoke infra-build infra-e2e
+.PHONY: install run test test-tools lint typecheck unit bench clean infra-tools infra-lint infra-smoke infra-build infra-e2e
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,13 @@ run: install
 	$(BIN)/synaptic-s3 serve
 
 ## test: lint, type-check and run the whole test suite
-test: install lint typecheck
+test: install lint typecheck test-tools
 	$(BIN)/python -m pytest
+
+## test-tools: system tools some tests need (spin + gcc: the protocol model in specs/),
+## installed from Debian's packages when missing and we are root (CI); see the script
+test-tools:
+	scripts/ensure-test-tools.sh spin gcc
 
 lint: install
 	$(BIN)/ruff check .
