@@ -17,7 +17,8 @@
  *   LOST        each writer may lose the answer of one successful tail write
  *   NOCRASH     no crashes (used to check that nothing dead is left behind)
  * Deliberate bugs, each must make spin report a violation:
- *   BUG_NONDETERMINISTIC_SEAL  the sealed prefix depends on the message being appended
+ *   BUG_NONDETERMINISTIC_SEAL  the sealed prefix depends on the tail's length and on the
+ *                              message being appended
  *   BUG_UNCONDITIONAL_TAIL     the tail is written without compare-and-swap
  *   BUG_READ_SEGMENTS_FIRST    the reader lists segments before reading the tail
  *   BUG_CLEAR_TAIL_FIRST       clear deletes the tail, then lists and deletes segments
@@ -99,8 +100,10 @@ inline find_seg(e, s, t, out) {
     }
 }
 
+#define KEY(j) (seg[j].epoch * 256 + seg[j].start * 16 + seg[j].end)   /* S3's key order */
+
 /* LIST: the keys of epoch e's segments starting before `below` (every epoch when e is 0),
- * in key order (start, then end: the zero-padded decimals of the real keys), into
+ * in key order (epoch, start, end: the real keys' order, zero-padded decimals), into
  * the caller's ls/le/ee[0..n). */
 inline list_segs(e, below) {
     n = 0; lk = 0;
@@ -110,16 +113,15 @@ inline list_segs(e, below) {
         for (li : 0 .. NSEG - 1) {
             if
             :: (seg[li].used && (e == 0 || seg[li].epoch == e) && seg[li].start < below
-                && seg[li].start * 16 + seg[li].end + 1 > lk
-                && (best == NSEG || seg[li].start * 16 + seg[li].end
-                                    < seg[best].start * 16 + seg[best].end)) -> best = li
+                && KEY(li) + 1 > lk
+                && (best == NSEG || KEY(li) < KEY(best))) -> best = li
             :: else
             fi
         }
         if
         :: best == NSEG -> break
         :: else -> ls[n] = seg[best].start; le[n] = seg[best].end; ee[n] = seg[best].epoch; n++;
-                   lk = seg[best].start * 16 + seg[best].end + 1
+                   lk = KEY(best) + 1
         fi
     od;
     skip    /* `break` must not leave an enclosing d_step */
@@ -140,19 +142,18 @@ inline read_seg(e, s, t, to_hist, pos) {
     pos = t
 }
 
-/* The writer returns success: at its successful tail write, or at the read that found
- * its message already stored (a retry). The acknowledgement is atomic with that request:
- * a clear after it may remove the message, a clear before it may not. */
-#define ACK acked[m] = 1 + nclears; printf("W%d m%d: ACK\n", w, m)
+/* The writer returns success: at its successful tail write, or after the tail read that
+ * showed its message already stored (a retry; rc = the clears before that read). A clear
+ * after that point may remove the message, a clear before it may not. */
+#define ACK acked[m] = 1 + rc; printf("W%d m%d: ACK\n", w, m)
 #define ACK_IF_FOUND if :: found -> ACK :: else fi
 
 proctype writer(byte w) {
     Tail T;             /* this writer's view of the tail: read, or its cached last write */
-    Tail N;             /* the tail it tries to write */
     byte k = 0, m, i, p, sz, e, slot, ci, fx, at;
     bool ok, cached = false, lost = false, sealed = false, found;
     byte pe, ps, pt;    /* the segment this writer wrote and has not seen committed */
-    byte qe, qs, qt;
+    byte qe, qs, qt, rc;
 
 next:
     if
@@ -170,7 +171,7 @@ next:
 
 reread:
     CRASH;
-    d_step { copy_tail(T, tail); found = false; printf("W%d m%d: GET tail v%d e%d start %d n %d\n", w, m, T.ver, T.epoch, T.start, T.cnt);
+    d_step { copy_tail(T, tail); found = false; rc = nclears; printf("W%d m%d: GET tail v%d e%d start %d n %d\n", w, m, T.ver, T.epoch, T.start, T.cnt);
              for (i : 0 .. TCAP - 1) { if :: i < T.cnt && T.msg[i] == m -> found = true :: else fi };
              ACK_IF_FOUND }
     /* A segment this writer wrote for a tail write that lost, in an epoch that is not the
@@ -231,21 +232,22 @@ reread:
 
 decide:
     skip;
+    /* p: how many of T's first messages to seal (0: none), e: the epoch of the new tail */
     d_step {
-        sz = 0;
-        for (i : 0 .. TCAP - 1) { if :: i < T.cnt -> sz = sz + SIZE(T.msg[i]) :: else fi }
-    }
-    if
-    :: sz + SIZE(m) <= BUDGET || sz < HALF ->
-        /* fits (or the tail is too small to seal): the tail plus the new message */
-        d_step { copy_tail(N, T); assert(N.cnt < TCAP); N.msg[N.cnt] = m; N.cnt++ }
-    :: else ->
-        /* Seal P, the shortest prefix of T of at least HALF: it depends on T's first
-         * messages only, so every writer sealing at this start writes the same object. */
-        d_step {
-            p = 0; sz = 0;
+        sz = 0; p = 0;
+        for (i : 0 .. TCAP - 1) { if :: i < T.cnt -> sz = sz + SIZE(T.msg[i]) :: else fi };
+        if
+        :: sz + SIZE(m) <= BUDGET || sz < HALF -> skip   /* fits, or too small to seal */
+        :: else ->
+            /* Seal P, the shortest prefix of T of at least HALF: it depends on T's first
+             * messages only, so every writer sealing at this start writes the same object. */
+            sz = 0;
 #ifdef BUG_NONDETERMINISTIC_SEAL
-            do :: sz < HALF + SIZE(m) - 1 && p < T.cnt -> sz = sz + SIZE(T.msg[p]); p++ :: else -> break od;
+            /* a plausible "optimisation": seal enough that the new tail holds at most HALF
+             * (so it depends on T's length and on m: writers sealing at one start differ) */
+            for (i : 0 .. TCAP - 1) { if :: i < T.cnt -> sz = sz + SIZE(T.msg[i]) :: else fi };
+            sz = sz + SIZE(m);
+            do :: sz > HALF && p < T.cnt -> sz = sz - SIZE(T.msg[p]); p++ :: else -> break od;
 #else
             do :: sz < HALF -> sz = sz + SIZE(T.msg[p]); p++ :: else -> break od;
 #endif
@@ -254,9 +256,13 @@ decide:
             :: T.epoch == 0 -> next_epoch++; e = next_epoch      /* the first seal: a new epoch */
             :: else -> e = T.epoch
             fi
-        }
+        fi;
+        sz = 0
+    }
+    if
+    :: p > 0 ->
         CRASH;
-        /* PUT segment, create-if-absent. Found: it must be the same messages. */
+        /* PUT segment (e, start, start + p), create-if-absent. Found: same messages. */
         d_step {
             ps = T.start; pt = T.start + p;
             find_seg(e, ps, pt, slot);
@@ -268,21 +274,19 @@ decide:
                 do :: slot < NSEG && seg[slot].used -> slot++ :: else -> break od;
                 assert(slot < NSEG);
                 seg[slot].used = true; seg[slot].epoch = e;
-                seg[slot].start = T.start; seg[slot].end = T.start + p;
+                seg[slot].start = ps; seg[slot].end = pt;
                 for (i : 0 .. SCAP - 1) { if :: i < p -> seg[slot].msg[i] = T.msg[i] :: else -> seg[slot].msg[i] = 0 fi }
             fi;
-            sealed = true; pe = e; printf("W%d m%d: PUT seg %d-%d-%d\n", w, m, e, ps, pt);
-            /* the new tail: T without P, plus the message, with the marker */
-            N.exists = true; N.epoch = e; N.prev = T.start; N.start = T.start + p;
-            N.cnt = T.cnt - p;
-            for (i : 0 .. TCAP - 1) { if :: i < N.cnt -> N.msg[i] = T.msg[i + p] :: else -> N.msg[i] = 0 fi }
-            assert(N.cnt < TCAP); N.msg[N.cnt] = m; N.cnt++
+            slot = 0; sealed = true; pe = e;
+            printf("W%d m%d: PUT seg %d-%d-%d\n", w, m, e, ps, pt)
         }
+    :: else
     fi;
 
     CRASH;
-    /* PUT tail: IfMatch on the version read, IfNoneMatch * when there was none. The tail
-     * write is the commit point: the message is acknowledged when it succeeds. */
+    /* PUT tail: IfMatch on the version read, IfNoneMatch * when there was none. The new
+     * tail is T without its first p messages, plus m, with the marker when p > 0. The
+     * tail write is the commit point: the message is acknowledged when it succeeds. */
     atomic {
 #ifdef BUG_UNCONDITIONAL_TAIL
         ok = true;
@@ -291,18 +295,24 @@ decide:
 #endif
         if
         :: ok ->
-            next_ver++; N.ver = next_ver; N.exists = true;
-            printf("W%d m%d: PUT tail ok v%d e%d start %d n %d\n", w, m, N.ver, N.epoch, N.start, N.cnt);
-            copy_tail(tail, N);
-            at = N.start + N.cnt - 1;
-            sealed = false;
+            next_ver++; tail.ver = next_ver; tail.exists = true;
+            if
+            :: p > 0 -> tail.epoch = e; tail.prev = T.start; tail.start = T.start + p
+            :: else -> tail.epoch = T.epoch; tail.prev = T.prev; tail.start = T.start
+            fi;
+            tail.cnt = T.cnt - p;
+            for (i : 0 .. TCAP - 1) { if :: i < tail.cnt -> tail.msg[i] = T.msg[i + p] :: else -> tail.msg[i] = 0 fi };
+            assert(tail.cnt < TCAP); tail.msg[tail.cnt] = m; tail.cnt++;
+            printf("W%d m%d: PUT tail ok v%d e%d start %d n %d\n", w, m, tail.ver, tail.epoch, tail.start, tail.cnt);
+            at = tail.start + tail.cnt - 1;     /* where m now is, for ever (in this epoch) */
+            sealed = false; p = 0; e = 0;
             if
 #ifdef LOST
             :: !lost -> lost = true; cached = false; goto reread   /* the answer is lost */
 #endif
-            :: true -> copy_tail(T, N); cached = true; ACK; goto ack
+            :: true -> copy_tail(T, tail); cached = true; rc = nclears; ACK; goto ack
             fi
-        :: else -> printf("W%d m%d: PUT tail 412\n", w, m); cached = false; goto reread  /* lost the race: read again, retry */
+        :: else -> printf("W%d m%d: PUT tail 412\n", w, m); p = 0; e = 0; cached = false; goto reread
         fi
     }
 
@@ -316,7 +326,8 @@ done:
 
 proctype reader() {
     Tail R;
-    byte ls[NSEG], le[NSEG], ee[NSEG], n, lk, best, li, i, pos, rs, ri, fx, ci, re, rst, ren;
+    short lk;
+    byte ls[NSEG], le[NSEG], ee[NSEG], n, best, li, i, pos, rs, ri, fx, ci, re, rst, ren;
 #ifdef BUG_READ_SEGMENTS_FIRST
     d_step { list_segs(0, 255) }
     d_step { copy_tail(R, tail) }
@@ -343,31 +354,65 @@ proctype reader() {
 }
 
 #ifdef CLEAR
-/* clear(id): LIST the segments, DELETE the tail, DELETE what was listed. Every listed
- * segment was written by a writer that had read the tail before it was deleted, so its
- * epoch is dead once the tail is; a segment written after the delete (a new life of the
- * session, with a new epoch) was not listed. */
+/* clear(id): GET the tail (version v), LIST the segments, then PUT an empty tail `[]`
+ * conditionally on v (on 412: start over), then DELETE what was listed. The conditional
+ * write is clear's commit point and fences every writer that read the tail before it:
+ * their tail writes fail, so each listed segment is dead (its epoch can never be named
+ * again), and a segment written after the listing by such a writer is deleted by that
+ * writer when it reads the tail again. A segment of the session's next life is written
+ * after the empty tail, hence after the listing: it is never listed, never deleted. */
 proctype clearer() {
-    byte ls[NSEG], le[NSEG], ee[NSEG], n, lk, best, li, i, slot, fx, re, rst, ren;
+    Tail C;
+    short lk;
+    byte ls[NSEG], le[NSEG], ee[NSEG], n, best, li, i, slot, fx, ci, re, rst, ren;
+    bool ok;
 #ifdef BUG_CLEAR_TAIL_FIRST
-    d_step { tail.exists = false; tail.cnt = 0; tail.epoch = 0; tail.start = 0; tail.prev = 0; nclears++; printf("clear: DELETE tail\n") }
+    /* DELETE the tail, then LIST and DELETE every segment (a new life's too) */
+    CRASH;
+    d_step { tail.exists = false; tail.cnt = 0; tail.epoch = 0; tail.start = 0; tail.prev = 0;
+             for (i : 0 .. TCAP - 1) { tail.msg[i] = 0 }; nclears++; printf("clear: DELETE tail\n") }
+    CRASH;
     d_step { list_segs(0, 255); printf("clear: LIST %d segments\n", n) }
 #else
+again:
+    CRASH;
+    d_step { copy_tail(C, tail); printf("clear: GET tail v%d\n", C.ver) }
+    CRASH;
     d_step { list_segs(0, 255); printf("clear: LIST %d segments\n", n) }
-    d_step { tail.exists = false; tail.cnt = 0; tail.epoch = 0; tail.start = 0; tail.prev = 0; nclears++; printf("clear: DELETE tail\n") }
+    CRASH;
+    d_step {
+        ok = (tail.exists == C.exists && (!C.exists || tail.ver == C.ver));
+        if
+        :: ok -> next_ver++; tail.ver = next_ver; tail.exists = true; tail.cnt = 0;
+                 tail.epoch = 0; tail.start = 0; tail.prev = 0;
+                 for (i : 0 .. TCAP - 1) { tail.msg[i] = 0 }; nclears++;
+                 printf("clear: PUT tail [] ok v%d\n", tail.ver)
+        :: else -> printf("clear: PUT tail [] 412\n")
+        fi
+    }
+    if
+    :: !ok -> goto again
+    :: else
+    fi;
 #endif
     for (i : 0 .. NSEG - 1) {
         if
-        :: i < n -> d_step { re = ee[i]; rst = ls[i]; ren = le[i]; find_seg(re, rst, ren, slot);
-                             printf("clear: DELETE seg %d-%d-%d\n", re, rst, ren); if :: slot < NSEG -> seg[slot].used = false :: else fi }
+        :: i < n ->
+            CRASH;
+            d_step { re = ee[i]; rst = ls[i]; ren = le[i]; find_seg(re, rst, ren, slot);
+                     printf("clear: DELETE seg %d-%d-%d\n", re, rst, ren);
+                     if :: slot < NSEG -> seg[slot].used = false :: else fi }
         :: else
         fi
-    }
+    };
+done:
+    skip
 }
 #endif
 
 init {
-    byte m, i, j, c, last, pos, rs, ri, fx, n, lk, best, li, re, rst, ren;
+    short lk;
+    byte m, i, j, c, last, pos, rs, ri, fx, n, best, li, re, rst, ren;
     byte ls[NSEG], le[NSEG], ee[NSEG];
     atomic {
         for (i : 0 .. NW - 1) { run writer(i) }
