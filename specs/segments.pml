@@ -12,6 +12,8 @@
  *
  * Configurations (macros, see tests/spec/test_segments_model.py):
  *   NW, NM      writers, messages per writer (ids are 1..NW*NM, unique)
+ *   NM_REST     messages of writers 1.. when fewer than NM (writer 0 appends NM)
+ *   BUDGET      segment_bytes (default 4; 3 makes seals more frequent)
  *   READER      run a reader concurrently with the writers
  *   CLEAR       run one `clear` concurrently with the writers
  *   LOST        each writer may lose the answer of one successful tail write
@@ -32,15 +34,32 @@
 #ifndef NM
 #define NM 2
 #endif
-#define NMSG (NW * NM)
+#ifndef NM_REST
+#define NM_REST NM      /* messages of writers 1.. (writer 0 appends NM) */
+#endif
+#define NMSG (NW * NM)  /* ids are w * NM + k + 1: room for NM per writer */
 #define SIZE(m) (1 + (m) % 2)
-#define BUDGET 4
-#define HALF 2          /* BUDGET / 2: a seal moves the shortest prefix of at least HALF */
+#ifndef BUDGET
+#define BUDGET 4        /* segment_bytes */
+#endif
+#define HALF (BUDGET / 2)   /* a seal moves the shortest prefix of at least HALF */
 #define TCAP 6          /* tail capacity (asserted: the protocol keeps it under this) */
 #define NSEG 5          /* segment slots (asserted) */
 #define SCAP 4          /* messages per segment (asserted) */
 #define HCAP 8          /* room for a history, duplicates included */
 #define NONE 255
+
+/* Coverage: -DCOVER=n turns "situation n never happens" into an assertion, so a run that
+ * reports an error proves the model reaches it (the checks above are not vacuous):
+ * 1 a second seal commits, 2 a retry finds its message sealed at the position it wrote,
+ * 3 a writer deletes its dead segment, 4 a reader finishes a read that used segments while
+ * a seal committed after its tail read, 5 a seal finds its segment already written by
+ * another writer, 6 clear deletes a segment. */
+#ifdef COVER
+#define COVERED(n) assert(COVER != n)
+#else
+#define COVERED(n) skip
+#endif
 
 #if defined(READER) && defined(CLEAR)
 #error "a read concurrent with clear may fail (404): model the reader without CLEAR"
@@ -49,7 +68,10 @@
 #ifdef NOCRASH
 #define CRASH skip
 #else
-/* A process may stop for ever before any request: it just ends. */
+/* A process may stop for ever at any point: it just ends. Only what it wrote remains, so
+ * stopping right before a read (GET, LIST) leaves the same store as stopping before the
+ * write that preceded it: the crash points are placed before every write (PUT segment,
+ * PUT tail, DELETE), which covers a crash at every step with fewer states. */
 #define CRASH if :: skip :: goto done fi
 #endif
 
@@ -157,7 +179,7 @@ proctype writer(byte w) {
 
 next:
     if
-    :: k == NM -> goto done
+    :: k == NM || (w > 0 && k == NM_REST) -> goto done
     :: else
     fi;
     m = w * NM + k + 1;
@@ -170,7 +192,7 @@ next:
     fi;
 
 reread:
-    CRASH;
+    skip;   /* (no crash point before a read: see CRASH) */
     d_step { copy_tail(T, tail); found = false; rc = nclears; printf("W%d m%d: GET tail v%d e%d start %d n %d\n", w, m, T.ver, T.epoch, T.start, T.cnt);
              for (i : 0 .. TCAP - 1) { if :: i < T.cnt && T.msg[i] == m -> found = true :: else fi };
              ACK_IF_FOUND }
@@ -180,10 +202,10 @@ reread:
     :: sealed && (!T.exists || T.epoch != pe) ->
         CRASH;
         d_step { find_seg(pe, ps, pt, slot); printf("W%d: DELETE dead seg %d-%d-%d\n", w, pe, ps, pt);
-                 if :: slot < NSEG -> seg[slot].used = false :: else fi }
+                 if :: slot < NSEG -> seg[slot].used = false; COVERED(3) :: else fi }
     :: else
     fi;
-    sealed = false;
+    sealed = false; pe = 0; ps = 0; pt = 0;
     if
     :: found -> goto ack        /* a retried append: the message is already stored */
     :: else
@@ -192,7 +214,7 @@ reread:
     /* The id is looked for in the newest segment too (one GET). */
     if
     :: at != NONE && T.epoch != 0 ->
-        CRASH;
+        /* (no crash point before a read: see CRASH) */
         d_step { qe = T.epoch; qs = T.prev; qt = T.start; find_seg(qe, qs, qt, slot);
                  if
                  :: slot < NSEG ->
@@ -213,12 +235,12 @@ reread:
      * When `at` is sealed, read the segment holding it (a LIST and a GET). */
     if
     :: at != NONE && at < T.start ->
-        CRASH;
+        /* (no crash point before a read: see CRASH) */
         d_step { for (i : 0 .. NSEG - 1) {
                      if
                      :: (seg[i].used && seg[i].epoch == T.epoch && seg[i].start <= at
                          && at < seg[i].end && seg[i].end <= T.start
-                         && seg[i].msg[at - seg[i].start] == m) -> found = true
+                         && seg[i].msg[at - seg[i].start] == m) -> found = true; COVERED(2)
                      :: else
                      fi };
                  ACK_IF_FOUND }
@@ -268,7 +290,7 @@ decide:
             find_seg(e, ps, pt, slot);
             if
             :: slot < NSEG ->
-                for (i : 0 .. p - 1) { assert(seg[slot].msg[i] == T.msg[i]) }
+                for (i : 0 .. p - 1) { assert(seg[slot].msg[i] == T.msg[i]) }; COVERED(5)
             :: else ->
                 slot = 0;
                 do :: slot < NSEG && seg[slot].used -> slot++ :: else -> break od;
@@ -305,6 +327,7 @@ decide:
             assert(tail.cnt < TCAP); tail.msg[tail.cnt] = m; tail.cnt++;
             printf("W%d m%d: PUT tail ok v%d e%d start %d n %d\n", w, m, tail.ver, tail.epoch, tail.start, tail.cnt);
             at = tail.start + tail.cnt - 1;     /* where m now is, for ever (in this epoch) */
+            if :: tail.prev > 0 -> COVERED(1) :: else fi;
             sealed = false; p = 0; e = 0;
             if
 #ifdef LOST
@@ -317,7 +340,7 @@ decide:
     }
 
 ack:
-    k++;
+    k++; found = false; rc = 0;
     goto next;
 
 done:
@@ -350,7 +373,8 @@ proctype reader() {
     }
     assert(pos == R.start);         /* no gap before the tail */
     d_step { for (i : 0 .. TCAP - 1) { if :: i < R.cnt -> seen[seen_len] = R.msg[i]; seen_len++ :: else fi } }
-    reader_ok = true
+    reader_ok = true;
+    if :: R.start > 0 && tail.start > R.start -> COVERED(4) :: else fi
 }
 
 #ifdef CLEAR
@@ -371,13 +395,13 @@ proctype clearer() {
     CRASH;
     d_step { tail.exists = false; tail.cnt = 0; tail.epoch = 0; tail.start = 0; tail.prev = 0;
              for (i : 0 .. TCAP - 1) { tail.msg[i] = 0 }; nclears++; printf("clear: DELETE tail\n") }
-    CRASH;
+    /* (no crash point before a read: see CRASH) */
     d_step { list_segs(0, 255); printf("clear: LIST %d segments\n", n) }
 #else
 again:
-    CRASH;
+    skip;   /* (no crash point before a read: see CRASH) */
     d_step { copy_tail(C, tail); printf("clear: GET tail v%d\n", C.ver) }
-    CRASH;
+    /* (no crash point before a read: see CRASH) */
     d_step { list_segs(0, 255); printf("clear: LIST %d segments\n", n) }
     CRASH;
     d_step {
@@ -401,7 +425,7 @@ again:
             CRASH;
             d_step { re = ee[i]; rst = ls[i]; ren = le[i]; find_seg(re, rst, ren, slot);
                      printf("clear: DELETE seg %d-%d-%d\n", re, rst, ren);
-                     if :: slot < NSEG -> seg[slot].used = false :: else fi }
+                     if :: slot < NSEG -> seg[slot].used = false; COVERED(6) :: else fi }
         :: else
         fi
     };

@@ -1,0 +1,133 @@
+"""Model-checks the append-and-seal protocol (specs/segments.pml) with spin.
+
+Each configuration is verified exhaustively (spin -a, gcc -DSAFETY, ./pan): the correct
+protocol must give ``errors: 0`` over its whole state space; each deliberately broken
+variant (``-DBUG_...``) must give a violation, which shows the properties can fail; and
+each coverage point (``-DCOVER=n``) must be reached, which shows the configurations do
+exercise the interesting interleavings (second seals, retries that find their message
+sealed, reads concurrent with seals, ...). The tools come from Debian's packages
+(``scripts/ensure-test-tools.sh spin gcc``, run by ``make test``); without them the
+module skips, saying so.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+MODEL = Path(__file__).resolve().parents[2] / "specs" / "segments.pml"
+
+SPIN = shutil.which("spin")
+GCC = shutil.which("gcc")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        SPIN is None or GCC is None,
+        reason="spin and gcc are needed to model-check specs/segments.pml: run "
+        "`scripts/ensure-test-tools.sh spin gcc` (as root it installs them from Debian)",
+    ),
+]
+
+# pan refuses to grow past this (MB) rather than exhaust a shared machine's memory; a
+# configuration that reaches it fails below (an incomplete search proves nothing).
+MEMLIM_MB = 1024
+
+# The correct protocol. Every configuration has crashes at every step and retries.
+CORRECT = {
+    # 2 writers x 2 messages, lost answers, a reader concurrent with the seals
+    "reader": "-DREADER -DLOST -DBUDGET=3",
+    # 2 writers x 3 messages, lost answers: seals in one epoch race each other
+    "two-writers-three-messages": "-DNM=3 -DLOST -DBUDGET=3",
+    # 3 writers (2 + 1 + 1 messages), lost answers
+    "three-writers": "-DNW=3 -DNM_REST=1 -DLOST -DBUDGET=3",
+    # 2 writers x 2 messages, lost answers, one concurrent clear
+    "clear": "-DCLEAR -DLOST",
+    # the same without crashes: then nothing dead is left behind either
+    "clear-no-crash": "-DCLEAR -DLOST -DNOCRASH",
+}
+
+# Broken variants: spin must find a violation in each.
+BROKEN = {
+    "nondeterministic-seal": "-DNM=3 -DBUG_NONDETERMINISTIC_SEAL",
+    "unconditional-tail-write": "-DBUG_UNCONDITIONAL_TAIL",
+    "reader-lists-segments-first": "-DREADER -DBUG_READ_SEGMENTS_FIRST",
+    "clear-deletes-tail-first": "-DCLEAR -DBUG_CLEAR_TAIL_FIRST",
+    "retry-dedup-in-newest-segment-only": "-DNM=3 -DLOST -DBUG_DEDUP_NEWEST_ONLY",
+}
+
+# Coverage points (see COVER in the model) and a configuration above that must reach each.
+COVERAGE = {
+    "second-seal": CORRECT["reader"] + " -DCOVER=1",
+    "retry-finds-message-sealed": CORRECT["reader"] + " -DCOVER=2",
+    "writer-deletes-dead-segment": CORRECT["clear"] + " -DCOVER=3",
+    "read-concurrent-with-seal": CORRECT["reader"] + " -DCOVER=4",
+    "seal-finds-segment-written": CORRECT["two-writers-three-messages"] + " -DCOVER=5",
+    "clear-deletes-segment": CORRECT["clear"] + " -DCOVER=6",
+}
+
+
+@dataclass(frozen=True)
+class Verification:
+    errors: int
+    states: int
+    seconds: float
+    output: str
+
+
+def verify(flags: str, workdir: Path) -> Verification:
+    """Generate, compile and run the verifier for one configuration of the model."""
+    shutil.copy(MODEL, workdir / MODEL.name)
+    macros = flags.split()
+    subprocess.run([SPIN, "-a", *macros, MODEL.name], cwd=workdir, check=True,
+                   capture_output=True, text=True)
+    subprocess.run([GCC, "-O2", "-DSAFETY", f"-DMEMLIM={MEMLIM_MB}", "-o", "pan", "pan.c"],
+                   cwd=workdir, check=True, capture_output=True, text=True)
+    run = subprocess.run(["./pan", "-m10000"], cwd=workdir, capture_output=True, text=True,
+                         timeout=300)
+    out = run.stdout + run.stderr
+    errors = re.search(r"errors: (\d+)", out)
+    states = re.search(r"(\d+) states, stored", out)
+    seconds = re.search(r"elapsed time ([\d.e+-]+) seconds", out)
+    assert errors and states, out
+    return Verification(int(errors.group(1)), int(states.group(1)),
+                        float(seconds.group(1)) if seconds else 0.0, out)
+
+
+def counterexample(flags: str, workdir: Path) -> str:
+    """The trail of the violation found, as the model's printf lines (for the report)."""
+    replay = subprocess.run([SPIN, "-t", *flags.split(), MODEL.name], cwd=workdir,
+                            capture_output=True, text=True)
+    return "\n".join(line.strip() for line in replay.stdout.splitlines()
+                     if line.strip().startswith(("W", "clear", "spin:")))
+
+
+@pytest.mark.parametrize("flags", CORRECT.values(), ids=CORRECT.keys())
+def test_the_protocol_keeps_every_property_in_every_interleaving(
+        flags: str, tmp_path: Path) -> None:
+    result = verify(flags, tmp_path)
+    # an exhaustive search: nothing cut short by memory or depth
+    assert "MEMLIM" not in result.output, result.output
+    assert "max search depth too small" not in result.output, result.output
+    assert result.errors == 0, counterexample(flags, tmp_path)
+    print(f"{flags}: {result.states} states, {result.seconds} s")
+
+
+@pytest.mark.parametrize("flags", BROKEN.values(), ids=BROKEN.keys())
+def test_spin_finds_the_bug_in_a_broken_variant(flags: str, tmp_path: Path) -> None:
+    result = verify(flags, tmp_path)
+    assert result.errors > 0, result.output
+    assert "assertion violated" in counterexample(flags, tmp_path)
+
+
+@pytest.mark.parametrize("flags", COVERAGE.values(), ids=COVERAGE.keys())
+def test_the_configurations_reach_the_interesting_interleavings(
+        flags: str, tmp_path: Path) -> None:
+    cover = int(flags.rsplit("=", 1)[1])
+    result = verify(flags, tmp_path)
+    assert result.errors > 0, f"coverage point {cover} is never reached with {flags}"
+    assert f"assert(({cover}!={cover}))" in counterexample(flags, tmp_path)
