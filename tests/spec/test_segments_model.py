@@ -93,7 +93,8 @@ def verify(flags: str, workdir: Path) -> Verification:
     errors = re.search(r"errors: (\d+)", out)
     states = re.search(r"(\d+) states, stored", out)
     seconds = re.search(r"elapsed time ([\d.e+-]+) seconds", out)
-    assert errors and states, out
+    assert errors, out
+    assert states, out
     return Verification(int(errors.group(1)), int(states.group(1)),
                         float(seconds.group(1)) if seconds else 0.0, out)
 
