@@ -24,8 +24,12 @@
  *   BUG_UNCONDITIONAL_TAIL     the tail is written without compare-and-swap
  *   BUG_READ_SEGMENTS_FIRST    the reader lists segments before reading the tail
  *   BUG_CLEAR_TAIL_FIRST       clear deletes the tail, then lists and deletes segments
+ *   BUG_CLEAR_SPARE_LIVE       clear deletes the tail, reads it again, lists, and deletes
+ *                              the segments not of the epoch it read (a first seal in
+ *                              flight is not of it yet)
  *   BUG_DEDUP_NEWEST_ONLY      a retried append looks for its id in the tail and the
  *                              newest segment only (not at the position it was written to)
+ *   BUG_DEDUP_TAIL_ONLY        a retried append looks for its id in the tail only
  */
 
 #ifndef NW
@@ -210,7 +214,9 @@ reread:
     :: found -> goto ack        /* a retried append: the message is already stored */
     :: else
     fi;
-#ifdef BUG_DEDUP_NEWEST_ONLY
+#if defined(BUG_DEDUP_TAIL_ONLY)
+    /* A retry looks for its message in the tail only. */
+#elif defined(BUG_DEDUP_NEWEST_ONLY)
     /* The id is looked for in the newest segment too (one GET). */
     if
     :: at != NONE && T.epoch != 0 ->
@@ -385,16 +391,25 @@ proctype reader() {
  * again), and a segment written after the listing by such a writer is deleted by that
  * writer when it reads the tail again. A segment of the session's next life is written
  * after the empty tail, hence after the listing: it is never listed, never deleted. */
+#ifdef BUG_CLEAR_SPARE_LIVE
+#define SPARED(j) (C.exists && C.epoch != 0 && ee[j] == C.epoch)   /* the epoch it read */
+#else
+#define SPARED(j) false
+#endif
 proctype clearer() {
     Tail C;
     short lk;
     byte ls[NSEG], le[NSEG], ee[NSEG], n, best, li, i, slot, fx, ci, re, rst, ren;
     bool ok;
-#ifdef BUG_CLEAR_TAIL_FIRST
+#if defined(BUG_CLEAR_TAIL_FIRST) || defined(BUG_CLEAR_SPARE_LIVE)
     /* DELETE the tail, then LIST and DELETE every segment (a new life's too) */
     CRASH;
     d_step { tail.exists = false; tail.cnt = 0; tail.epoch = 0; tail.start = 0; tail.prev = 0;
              for (i : 0 .. TCAP - 1) { tail.msg[i] = 0 }; nclears++; printf("clear: DELETE tail\n") }
+#ifdef BUG_CLEAR_SPARE_LIVE
+    /* GET the tail again: segments of its epoch are live and stay */
+    d_step { copy_tail(C, tail); printf("clear: GET tail e%d\n", C.epoch) }
+#endif
     /* (no crash point before a read: see CRASH) */
     d_step { list_segs(0, 255); printf("clear: LIST %d segments\n", n) }
 #else
@@ -421,7 +436,7 @@ again:
 #endif
     for (i : 0 .. NSEG - 1) {
         if
-        :: i < n ->
+        :: i < n && !SPARED(i) ->
             CRASH;
             d_step { re = ee[i]; rst = ls[i]; ren = le[i]; find_seg(re, rst, ren, slot);
                      printf("clear: DELETE seg %d-%d-%d\n", re, rst, ren);

@@ -45,6 +45,8 @@ CORRECT = {
     "two-writers-three-messages": "-DNM=3 -DLOST -DBUDGET=3",
     # 3 writers (2 + 1 + 1 messages), lost answers
     "three-writers": "-DNW=3 -DNM_REST=1 -DLOST -DBUDGET=3",
+    # the same without crashes: then no dead segment is left behind
+    "three-writers-no-crash": "-DNW=3 -DNM_REST=1 -DLOST -DBUDGET=3 -DNOCRASH",
     # 2 writers x 2 messages, lost answers, one concurrent clear
     "clear": "-DCLEAR -DLOST",
     # the same without crashes: then nothing dead is left behind either
@@ -57,7 +59,10 @@ BROKEN = {
     "unconditional-tail-write": "-DBUG_UNCONDITIONAL_TAIL",
     "reader-lists-segments-first": "-DREADER -DBUG_READ_SEGMENTS_FIRST",
     "clear-deletes-tail-first": "-DCLEAR -DBUG_CLEAR_TAIL_FIRST",
+    # clear as first drafted: delete the tail, spare the epoch a second read shows
+    "clear-spares-the-live-epoch": "-DCLEAR -DBUG_CLEAR_SPARE_LIVE",
     "retry-dedup-in-newest-segment-only": "-DNM=3 -DLOST -DBUG_DEDUP_NEWEST_ONLY",
+    "retry-dedup-in-tail-only": "-DLOST -DBUG_DEDUP_TAIL_ONLY",
 }
 
 # Coverage points (see COVER in the model) and a configuration above that must reach each.
