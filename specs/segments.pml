@@ -16,6 +16,7 @@
  *   BUDGET      segment_bytes (default 4; 3 makes seals more frequent)
  *   READER      run a reader concurrently with the writers
  *   CLEAR       run one `clear` concurrently with the writers
+ *   CLEAR_DELETE_TAIL  clear ends by deleting the empty tail it wrote
  *   LOST        each writer may lose the answer of one successful tail write
  *   NOCRASH     no crashes (used to check that nothing dead is left behind)
  * Deliberate bugs, each must make spin report a violation:
@@ -444,6 +445,14 @@ again:
         :: else
         fi
     };
+#ifdef CLEAR_DELETE_TAIL
+    /* Then DELETE the empty tail too (unconditionally: S3 has no portable conditional
+     * DELETE). Appends that landed on `[]` meanwhile are cleared with it (a second
+     * commit point); a seal among them leaves a dead segment behind, never a loss. */
+    CRASH;
+    d_step { tail.exists = false; tail.cnt = 0; tail.epoch = 0; tail.start = 0; tail.prev = 0;
+             for (i : 0 .. TCAP - 1) { tail.msg[i] = 0 }; nclears++; printf("clear: DELETE tail\n") }
+#endif
 done:
     skip
 }
