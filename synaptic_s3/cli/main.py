@@ -392,26 +392,47 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_export(name: str) -> Any:
+    """The parsed JSON of an export file (``-``: standard input), or a CliError that
+    says what is wrong with it: missing, a directory, not UTF-8, not JSON, too deep."""
+    try:
+        data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    except IsADirectoryError:
+        raise CliError(f"{name}: is a directory, not an export file") from None
+    except FileNotFoundError:
+        raise CliError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise CliError(f"{name}: cannot read it: {exc.strerror or exc}") from None
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+    except RecursionError:
+        raise CliError(f"{name}: JSON nested too deeply to be an export") from None
+    except ValueError as exc:
+        raise CliError(f"{name}: not valid JSON: {exc}") from None
+
+
 def cmd_import(args: argparse.Namespace) -> int:
-    from synaptic_s3.cli.transfer import import_session, parse_export
+    from synaptic_s3.cli.transfer import import_session, parse_export, prepare_export
     from synaptic_s3.core.errors import SynapticError
 
-    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
-    try:
-        entries = parse_export(json.loads(text))
+    document = _read_export(args.file)
+    try:  # the whole file, before the first write
+        prepared = prepare_export(parse_export(document))
     except ValueError as exc:
-        raise CliError(f"{args.file}: {exc}") from None
+        raise CliError(f"{args.file}: {exc}; nothing was imported") from None
     console = _console(stderr=True)
 
     async def work(manager: SessionManager) -> tuple[list[tuple[str, str]], list[str]]:
         done: list[tuple[str, str]] = []
         failed: list[str] = []
-        with _progress(console, _show_progress(args, len(entries))) as progress:
-            task = progress.add_task("importing", total=len(entries))
-            for entry in entries:
-                old = str(entry["session"].get("id"))
+        with _progress(console, _show_progress(args, len(prepared))) as progress:
+            task = progress.add_task("importing", total=len(prepared))
+            for session in prepared:
+                old = session.info.id
                 try:
-                    done.append((old, await import_session(manager, entry,
+                    done.append((old, await import_session(manager, session,
                                                            new_id=args.new_ids)))
                 except (SynapticError, ValueError) as exc:
                     failed.append(f"{old}: {exc}")
@@ -423,7 +444,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(new if old == new else f"{old} -> {new}")
     for problem in failed:
         console.print(f"[red]not imported: {problem}[/red]")
-    console.print(f"imported {len(done)} of {len(entries)} session(s)")
+    console.print(f"imported {len(done)} of {len(prepared)} session(s)")
+    if failed:
+        console.print("running the same import again finishes what it started")
     return 1 if failed else 0
 
 
