@@ -228,7 +228,7 @@ class ConsoleApp:
                 if write:
                     return self._write(action, self._id(sid), request)
                 return self._html(self._confirm(action, self._id(sid), query))
-            case [""] | ["static", _] | ["s", _] | ["s", _, "checkpoints", *_]:
+            case [""] | ["static", _] | ["s", _] | ["s", _, "checkpoints", *_] if write:
                 raise HttpError(405, "Method not allowed", "This page is read-only.",
                                 [("Allow", "GET, HEAD")])
         raise HttpError(404, "Not found", "No such page.")

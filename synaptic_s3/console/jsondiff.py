@@ -37,14 +37,24 @@ def pointer_token(key: str | int) -> str:
 
 
 def json_equal(a: Any, b: Any) -> bool:
-    """Equality as JSON sees it: same type (bool, number, string...) and same value."""
-    if _kind(a) != _kind(b):
-        return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
+    """Equality as JSON sees it: same type (bool, number, string...) and same value.
+    Iterative, so a deeply nested state cannot exhaust the stack."""
+    pending = [(a, b)]
+    while pending:
+        x, y = pending.pop()
+        if _kind(x) != _kind(y):
+            return False
+        if isinstance(x, dict):
+            if x.keys() != y.keys():
+                return False
+            pending.extend((x[key], y[key]) for key in x)
+        elif isinstance(x, list):
+            if len(x) != len(y):
+                return False
+            pending.extend(zip(x, y, strict=True))
+        elif x != y:
+            return False
+    return True
 
 
 def _kind(value: Any) -> str:

@@ -6,11 +6,12 @@ from synaptic_s3 import Checkpoint, CheckpointConfig, Message, SessionManager
 
 TOOLS_ID = "0195a1b2-c3d4-7e5f-8a6b-0c1d2e3f4a5b"
 HOSTILE_ID = "<img src=x onerror=alert(1)> \"q\"?#&%20 ü"
-LONG_ID = "0195a1b2-c3d4-7e5f-8a6b-00000000a450"
+LONG_ID = "019593e6-5260-7e5f-8a6b-00000000a450"
 LONG_COUNT = 450
 SCRIPT = "<script>window.__pwned = 1; alert('xss')</script>"
 IMG = "<img src=x onerror=\"window.__pwned = 2\">"
-CHECKPOINT_IDS = ("0000018f00000000-0001", "0000018f00000000-0002", "0000018f00000000-0003")
+CHECKPOINT_IDS = ("182d7291f0eae400-0000", "182d7292563ed500-0001", "182d7292bb92c600-0002")
+HOSTILE_CHECKPOINT = "182d7294095bfe00-0009"
 
 
 async def seed(manager: SessionManager) -> None:
@@ -68,7 +69,7 @@ async def seed(manager: SessionManager) -> None:
     ])
     await memory.set_summary(HOSTILE_ID, SCRIPT)
     await checkpointer.put(CheckpointConfig(thread_id=HOSTILE_ID),
-                           Checkpoint({SCRIPT: IMG}, id="0000018f00000000-0009",
+                           Checkpoint({SCRIPT: IMG}, id=HOSTILE_CHECKPOINT,
                                       next_node=SCRIPT, parent_id=IMG))
 
     await manager.create_session(session_id=LONG_ID)
