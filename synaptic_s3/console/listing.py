@@ -4,12 +4,13 @@ Object stores list keys in ascending order only (S3's ListObjectsV2 has no
 "descending"), so "the newest 100 sessions" cannot be one request. Session ids
 made by this library are UUIDv7, whose text starts with the creation time in
 milliseconds: the keys created after time T are exactly those after a bound
-derived from T. So the newest page probes backwards in widening windows (an
-hour, a day, 30 days, a year, ten years, then everything), each probe listing
+derived from T. So the newest page probes backwards in windows growing eightfold
+(a minute, 8 minutes, an hour ... 32 years, then everything), each probe listing
 only the keys between its bound and the previous one, until the window holds
-more than a page. A store that gains sessions every hour answers the first page
-with one listing request; the worst case (few sessions, all old) costs the six
-probes plus the listing of every key -- still no read of any session object.
+more than a page. A busy store answers the first page with one or two listing
+requests (a store gaining 100 sessions a minute: one); a quiet one costs up to
+ten small listings; none reads a session object. Later pages probe back the same
+way from the time inside their cursor.
 
 The order is descending key order, which is newest first for UUIDv7 ids; ids of
 other shapes take their place by text (those starting with a letter after ``f``
@@ -25,9 +26,10 @@ from synaptic_s3.core.keys import path_order
 from synaptic_s3.core.store import Store
 from synaptic_s3.ids import uuid7_datetime
 
-_HOUR_MS = 3_600_000
-WINDOWS_MS = (_HOUR_MS, 24 * _HOUR_MS, 30 * 24 * _HOUR_MS, 366 * 24 * _HOUR_MS,
-              10 * 366 * 24 * _HOUR_MS)
+WINDOWS_MS = tuple(60_000 * 8**step for step in range(9))
+"""1 minute, 8 minutes, ~1 hour, 8.5 hours, 2.8 days, 23 days, 6 months, 4 and 32 years:
+each 8 times the last, so the window that first holds a page holds at most about 8
+pages' worth of keys (for a steady rate): about one listing request, however busy."""
 LIST_PAGE = 1000
 
 
