@@ -4,13 +4,16 @@ Object stores list keys in ascending order only (S3's ListObjectsV2 has no
 "descending"), so "the newest 100 sessions" cannot be one request. Session ids
 made by this library are UUIDv7, whose text starts with the creation time in
 milliseconds: the keys created after time T are exactly those after a bound
-derived from T. So the newest page probes backwards in windows growing eightfold
-(a minute, 8 minutes, an hour ... 32 years, then everything), each probe listing
-only the keys between its bound and the previous one, until the window holds
-more than a page. A busy store answers the first page with one or two listing
-requests (a store gaining 100 sessions a minute: one); a quiet one costs up to
-ten small listings; none reads a session object. Later pages probe back the same
-way from the time inside their cursor.
+derived from T. So the newest page probes backwards in growing windows, each
+probe listing only the keys between its bound and the previous one, until the
+window holds more than a page. The first window is a minute; each next one is
+sized from the rate seen so far to hold about a page (times 1.25), at least
+1.25 and at most 8 times the last: a steady store lists about a page and a
+quarter of keys in two or three requests, a store gaining 100 sessions a minute
+one request, and a quiet store at most a dozen small listings; none reads a
+session object. Later pages probe back the same way from the time inside their
+cursor. (A burst of thousands of sessions in the same minute is listed whole:
+S3 cannot list backwards.)
 
 The order is descending key order, which is newest first for UUIDv7 ids; ids of
 other shapes take their place by text (those starting with a letter after ``f``
@@ -26,10 +29,9 @@ from synaptic_s3.core.keys import path_order
 from synaptic_s3.core.store import Store
 from synaptic_s3.ids import uuid7_datetime
 
-WINDOWS_MS = tuple(60_000 * 8**step for step in range(9))
-"""1 minute, 8 minutes, ~1 hour, 8.5 hours, 2.8 days, 23 days, 6 months, 4 and 32 years:
-each 8 times the last, so the window that first holds a page holds at most about 8
-pages' worth of keys (for a steady rate): about one listing request, however busy."""
+FIRST_WINDOW_MS = 60_000
+LAST_WINDOW_MS = 60 * 366 * 24 * 3_600_000
+"""Past 60 years back, the last probe lists from the very first key."""
 LIST_PAGE = 1000
 
 
@@ -68,19 +70,19 @@ async def newest_first(store: Store, namespace: Sequence[str], *, before: str | 
     else:
         moment = uuid7_datetime(before)
         top_ms = None if moment is None else int(moment.timestamp() * 1000)
-    bounds: list[str | None] = []
-    if top_ms is not None:
-        bounds = [uuid7_floor(top_ms - window) for window in WINDOWS_MS]
-    bounds.append(None)
     collected: list[str] = []  # ascending, all after the current bound and before `before`
     high, include_high = before, False
-    for bound in bounds:
-        if bound is not None and high is not None and path_order(bound) >= path_order(high):
-            continue  # this window lies entirely above `before`: nothing new in it
-        collected = await _keys_between(store, namespace, bound, high,
-                                        include_high=include_high) + collected
+    window = FIRST_WINDOW_MS
+    while True:
+        bound = (None if top_ms is None or window > LAST_WINDOW_MS
+                 else uuid7_floor(top_ms - window))
+        if bound is None or high is None or path_order(bound) < path_order(high):
+            collected = await _keys_between(store, namespace, bound, high,
+                                            include_high=include_high) + collected
+            high, include_high = bound, True
         if len(collected) > limit or bound is None:
             break
-        high, include_high = bound, True
+        wanted = window * (limit + 1) / len(collected) * 1.25 if collected else 8 * window
+        window = int(min(8 * window, max(1.25 * window, wanted)))
     page = collected[::-1][:limit]
     return page, len(collected) > limit

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pytest
 
 from synaptic_s3 import InMemoryStore
-from synaptic_s3.console.listing import WINDOWS_MS, newest_first, uuid7_floor
+from synaptic_s3.console.listing import newest_first, uuid7_floor
 from synaptic_s3.core.keys import path_order
 from synaptic_s3.core.store import KeyPage
 from synaptic_s3.ids import uuid7_from
@@ -114,9 +114,33 @@ async def test_page_edges(count: int, more: bool) -> None:
     assert has_more is more
 
 
-async def test_a_quiet_store_costs_every_probe_plus_one_listing() -> None:
+async def test_a_quiet_store_costs_at_most_a_dozen_small_listings() -> None:
     store = await _store([_uuid(NOW_MS - 30 * 366 * 24 * HOUR, n) for n in range(10)])
     keys, more = await newest_first(store, NS, before=None, limit=100, now_ms=NOW_MS)
     assert len(keys) == 10
     assert not more
-    assert store.listings == len(WINDOWS_MS) + 1
+    assert store.listings == 10  # windows of 1 min x 8^k up to 32 years, then the rest
+
+
+async def test_a_steady_store_lists_about_a_page() -> None:
+    # one session every 43 minutes for 30 days: the windows jump by the rate seen
+    keys_in = [_uuid(NOW_MS - n * 2_592_000, n) for n in range(1000)]
+    store = CountingStore()
+    listed: list[int] = []
+    original = store.list_keys
+
+    async def spy(namespace: Sequence[str], *, after: str | None = None,
+                  limit: int = 1000) -> KeyPage:
+        page = await original(namespace, after=after, limit=limit)
+        listed.append(len(page.keys))
+        return page
+
+    for key in keys_in:
+        await store.put(NS, key, {"id": key, "created_at": "x"})
+    store.list_keys = spy  # type: ignore[method-assign]
+    keys, more = await newest_first(store, NS, before=None, limit=100, now_ms=NOW_MS)
+    assert keys == keys_in[:100]
+    assert more
+    assert len(listed) <= 7
+    assert listed[-1] <= 150  # the last window holds about a page, not 8 pages
+    assert sum(listed) <= 300  # S3 lists upwards: each probe re-reads what is above it
