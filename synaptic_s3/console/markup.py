@@ -77,9 +77,15 @@ def folded(text: str, *, css: str = "text") -> str:
             f'</summary><div class="{css}">{esc(text)}</div></details>')
 
 
+COMPACT_JSON_CHARS = 80
+
+
 def json_block(value: Any) -> str:
-    """Pretty JSON in a ``<pre>``, folded when long."""
-    return folded(pretty_json(value), css="json")
+    """JSON as a block: on one line when short, else indented (and folded when long)."""
+    text = compact_json(value)
+    if len(text) > COMPACT_JSON_CHARS or "\n" in text:
+        text = pretty_json(value)
+    return folded(text, css="json")
 
 
 class _Budget:
