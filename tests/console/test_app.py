@@ -332,3 +332,66 @@ def test_fork_from_a_checkpoint_when_the_library_can(runner: asyncio.Runner) -> 
     assert response.status == 303
     assert dict(response.headers)["Location"] == s(f"fork of {TOOLS_ID}")
     assert app.manager.forks == [(TOOLS_ID, CHECKPOINT_IDS[1])]  # type: ignore[attr-defined]
+
+
+def test_timeline_pages_by_fifty(runner: asyncio.Runner) -> None:
+    from synaptic_s3 import Checkpoint, CheckpointConfig
+
+    app = _app(runner)
+    ids = [f"{n:016x}-0000" for n in range(1, 52)]
+    for checkpoint_id in ids:
+        runner.run(app.manager.checkpointer().put(CheckpointConfig(LONG_ID),
+                                                  Checkpoint({}, id=checkpoint_id)))
+    first = text(get(app, s(LONG_ID, "checkpoints")))
+    assert ids[49] in first
+    assert ids[50] not in first
+    assert f"after={ids[49]}" in first
+    second = text(get(app, s(LONG_ID, "checkpoints") + f"?after={ids[49]}"))
+    assert ids[50] in second
+    assert ids[49] + "<" not in second
+    assert 'rel="next"' not in second
+
+
+def test_a_root_checkpoint_shows_its_state_as_added(runner: asyncio.Runner) -> None:
+    page = text(get(_app(runner), s(TOOLS_ID, "checkpoints", CHECKPOINT_IDS[0])))
+    assert "has no parent" in page
+    assert page.count('<tr class="op-added">') == 3  # messages, step, city
+
+
+def test_more_than_a_thousand_changes_are_cut_and_said(runner: asyncio.Runner) -> None:
+    from synaptic_s3 import Checkpoint, CheckpointConfig
+
+    app = _app(runner)
+    config = CheckpointConfig(LONG_ID)
+    runner.run(app.manager.checkpointer().put(config, Checkpoint({}, id="a-0")))
+    runner.run(app.manager.checkpointer().put(config, Checkpoint(
+        {f"k{n}": n for n in range(1001)}, id="a-1", parent_id="a-0")))
+    page = text(get(app, s(LONG_ID, "checkpoints", "a-1")))
+    assert page.count('<tr class="op-added">') == 1000
+    assert "Only the first changes are shown." in page
+
+
+def test_refused_credentials_are_a_502_page(runner: asyncio.Runner) -> None:
+    from synaptic_s3.core.errors import AccessDeniedError
+
+    store = FailingStore()
+    app = _app(runner, store=store)
+    store.failure = AccessDeniedError("not allowed: s3:GetObject")
+    response = get(app, s(TOOLS_ID))
+    assert response.status == 502
+    assert "s3:GetObject" in text(response)
+
+
+def test_privacy_headers(runner: asyncio.Runner) -> None:
+    headers = dict(get(_app(runner), s(TOOLS_ID)).headers)
+    assert headers["Cache-Control"] == "no-store"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_typed_request_with_sec_fetch_site_none_may_write(runner: asyncio.Runner) -> None:
+    app = _app(runner, writes=True)
+    response = post(app, s(TOOLS_ID, "delete"), {"token": app.token}, **{
+        "sec-fetch-site": "none"})
+    assert response.status == 200
+    assert get(app, s(TOOLS_ID)).status == 404

@@ -104,3 +104,14 @@ def test_a_checkpoint_page_costs_three_reads(
     assert latest is not None
     target = f"/console/s/{ids[-1]}/checkpoints/{quote(latest.id)}"
     assert _cost(counted, target) == {"GetObject": 3}  # session, checkpoint, parent
+
+
+def test_search_costs_a_read_then_a_listing(
+        counted: tuple[ConsoleApp, Wire, list[str]]) -> None:
+    assert _cost(counted, "/console/?q=0000-not-there") == {"GetObject": 1,
+                                                            "ListObjectsV2": 1}
+    app, wire, ids = counted
+    wire.calls.clear()
+    found = app.handle(Request("GET", f"/console/?q={ids[0]}", {}))
+    assert found.status == 303
+    assert dict(wire.calls) == {"GetObject": 1}
