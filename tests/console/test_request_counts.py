@@ -6,6 +6,7 @@ Counted on the wire with botocore's ``before-send.s3`` event, one per HTTP attem
 from __future__ import annotations
 
 import asyncio
+import math
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -115,3 +116,43 @@ def test_search_costs_a_read_then_a_listing(
     found = app.handle(Request("GET", f"/console/?q={ids[0]}", {}))
     assert found.status == 303
     assert dict(wire.calls) == {"GetObject": 1}
+
+
+def test_an_old_page_of_a_segmented_history_reads_only_its_segments(
+        moto_endpoint: Endpoint) -> None:
+    """A long history (sealed into many segments) is never read whole: the oldest page
+    costs the tail, a listing and the few segments under it, not every segment."""
+    wire = Wire()
+    with asyncio.Runner() as runner:
+        store = S3Store("synaptic-tests", prefix=f"segments-{uuid.uuid4().hex[:12]}",
+                        **moto_endpoint.boto3_kwargs())
+        manager = SessionManager(store, segment_bytes=16_384)
+
+        async def fill() -> str:
+            sid = await manager.create_session()
+            for chunk in range(12):  # 1,200 messages of ~200 bytes: ~15 segments
+                await manager.memory().append_many(sid, [
+                    Message.human(f"message {chunk * 100 + i} " + "x" * 180)
+                    for i in range(100)])
+            client = await store.client()
+            client.meta.events.register("before-send.s3", wire)
+            return sid
+
+        sid = runner.run(fill())
+        fresh = SessionManager(store, segment_bytes=16_384)  # nothing cached
+        app = ConsoleApp(fresh, run=runner.run, store_label="moto")
+        wire.calls.clear()
+        response = app.handle(Request("GET", f"/console/s/{sid}?start=0", {}))
+        assert response.status == 200
+        assert b"message 0 " in response.body
+        assert b"message 199 " in response.body
+        assert b"message 200 " not in response.body
+        segments = runner.run(store.list_keys(("memory", sid, "segments")))
+        assert len(segments.keys) > 10  # the history really is segmented
+        reads = wire.calls["GetObject"]
+        per_segment = 1200 / len(segments.keys)
+        # session, summary, tail, and the segments 200 messages span (+1 for a boundary)
+        assert reads <= 3 + math.ceil(200 / per_segment) + 1
+        assert reads < len(segments.keys) / 2
+        assert wire.calls["ListObjectsV2"] <= 2
+        runner.run(store.close())
