@@ -385,7 +385,7 @@ def test_refused_credentials_are_a_502_page(runner: asyncio.Runner) -> None:
 def test_privacy_headers(runner: asyncio.Runner) -> None:
     headers = dict(get(_app(runner), s(TOOLS_ID)).headers)
     assert headers["Cache-Control"] == "no-store"
-    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Referrer-Policy"] == "same-origin"
     assert headers["X-Content-Type-Options"] == "nosniff"
 
 

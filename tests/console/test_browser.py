@@ -145,3 +145,23 @@ def test_hostile_content_renders_as_text(browser: Any, moto_console: ConsoleServ
     assert SCRIPT in browser.find_element("css selector", ".tree").text
     assert not _by_css(browser, "main script")
     assert not _by_css(browser, "main img")
+
+
+def test_delete_through_the_confirmation_page(browser: Any) -> None:
+    """A real browser's POST (its Origin and Sec-Fetch-Site headers included) passes
+    the write checks of a console started with --allow-writes."""
+    from synaptic_s3.console.server import running
+    from synaptic_s3.service.store_url import parse_store_url
+    from tests.console.seed import seed
+
+    with running(parse_store_url("memory://"), allow_writes=True) as server:
+        server.app._call(seed(server.app.manager))
+        browser.get(server.url + "s/" + TOOLS_ID)
+        _click_link(browser, "Delete")
+        assert browser.find_element("css selector", "h1").text == "Delete this session?"
+        screenshot(browser, "delete-confirmation")
+        browser.find_element("css selector", "button.danger").click()
+        assert browser.find_element("css selector", "h1").text == "Session deleted", (
+            browser.find_element("css selector", "main").text)
+        browser.get(server.url + "s/" + TOOLS_ID)
+        assert "404" in browser.find_element("css selector", "h1").text
