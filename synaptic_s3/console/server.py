@@ -30,8 +30,10 @@ def answer(handler: BaseHTTPRequestHandler, app: ConsoleApp) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
     except ValueError:
         length = -1
-    if length < 0 or length > MAX_BODY_BYTES or handler.headers.get("Transfer-Encoding"):
-        handler.send_error(400 if length < 0 else 413)
+    problem = (411 if handler.headers.get("Transfer-Encoding") else 400 if length < 0
+               else 413 if length > MAX_BODY_BYTES else None)
+    if problem is not None:  # stdlib's plain error page: nothing stored is echoed
+        handler.send_error(problem)
         handler.close_connection = True
         return
     body = handler.rfile.read(length) if length else b""
