@@ -32,10 +32,23 @@ def _by_css(driver: Any, selector: str) -> list[Any]:
     return list(driver.find_elements(By.CSS_SELECTOR, selector))
 
 
+def _navigate(driver: Any, element: Any) -> None:
+    """Click something that loads a new page, and wait until the old one is gone (a
+    click does not always wait for the navigation it starts)."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element("css selector", "html")
+    element.click()
+    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def _click_link(driver: Any, text: str) -> None:
     from selenium.webdriver.common.by import By
 
-    driver.find_element(By.PARTIAL_LINK_TEXT, text).click()
+    _navigate(driver, driver.find_element(By.PARTIAL_LINK_TEXT, text))
 
 
 def _no_alert(driver: Any) -> None:
@@ -160,7 +173,7 @@ def test_delete_through_the_confirmation_page(browser: Any) -> None:
         _click_link(browser, "Delete")
         assert browser.find_element("css selector", "h1").text == "Delete this session?"
         screenshot(browser, "delete-confirmation")
-        browser.find_element("css selector", "button.danger").click()
+        _navigate(browser, browser.find_element("css selector", "button.danger"))
         assert browser.find_element("css selector", "h1").text == "Session deleted", (
             browser.find_element("css selector", "main").text)
         browser.get(server.url + "s/" + TOOLS_ID)
