@@ -150,7 +150,11 @@ def conversation_page(chrome: Chrome, view: ConversationView) -> str:
             results.setdefault(message.tool_call_id, position)
         for call in message.tool_calls:
             calls.setdefault(call.id, (position, call.name))
-    articles = [_message(message, page.start + offset, results, calls)
+    # where to look for a call or a result that is not on this page
+    older = (href(chrome.base, "s", view.info.id, end=page.start) if page.start > 0 else None)
+    newer = (href(chrome.base, "s", view.info.id, start=page.end)
+             if page.end < page.total else None)
+    articles = [_message(message, page.start + offset, results, calls, older, newer)
                 for offset, message in enumerate(messages)]
     sid = view.info.id
     summary = (f'<section class="summary"><h2>Summary</h2>{folded(view.summary)}</section>'
@@ -190,7 +194,7 @@ def _message_pager(chrome: Chrome, sid: str, page: MessagePage) -> str:
 
 
 def _message(message: Message, position: int, results: dict[str, int],
-             calls: dict[str, tuple[int, str]]) -> str:
+             calls: dict[str, tuple[int, str]], older: str | None, newer: str | None) -> str:
     role = message.role
     head = [f'<span class="role">{esc(_label(message))}</span>']
     if message.name:
@@ -200,6 +204,9 @@ def _message(message: Message, position: int, results: dict[str, int],
         if origin is not None:
             head.append(f'<a class="link" href="#m{origin[0]}">↩ result of '
                         f'<b>{esc(origin[1])}</b></a>')
+        elif older is not None:
+            head.append(f'<a class="link" href="{older}">result of call '
+                        f"{esc(message.tool_call_id)} (older page)</a>")
         else:
             head.append(f'<span class="muted">result of call {esc(message.tool_call_id)} '
                         "(not on this page)</span>")
@@ -209,7 +216,7 @@ def _message(message: Message, position: int, results: dict[str, int],
                    "</div>")
     else:
         content = folded(message.content or "") if message.content else ""
-    tool_calls = "".join(_tool_call(call.id, call.name, call.arguments, results)
+    tool_calls = "".join(_tool_call(call.id, call.name, call.arguments, results, newer)
                          for call in message.tool_calls)
     details = _details_of(message)
     meta = (f'<details class="ids"><summary>ids &amp; metadata</summary>'
@@ -218,10 +225,16 @@ def _message(message: Message, position: int, results: dict[str, int],
             f'<header>{" ".join(head)}</header>{content}{tool_calls}{meta}</article>')
 
 
-def _tool_call(call_id: str, name: str, arguments: Any, results: dict[str, int]) -> str:
+def _tool_call(call_id: str, name: str, arguments: Any, results: dict[str, int],
+               newer: str | None) -> str:
     target = results.get(call_id)
-    link = (f'<a class="link" href="#m{target}">result ↓</a>' if target is not None
-            else '<span class="muted">no result on this page</span>')
+    if target is not None:
+        link = f'<a class="link" href="#m{target}">result ↓</a>'
+    elif newer is not None:
+        link = f'<a class="link" href="{newer}">result: newer page &rsaquo;</a>'
+    else:
+        link = '<span class="muted">no result on this page</span>'
+
     return (f'<div class="tool-call"><div class="call-head">⚙ <b class="tool-name">{esc(name)}'
             f'</b> <code class="call-id">{esc(call_id)}</code> {link}</div>'
             f"{json_block(arguments)}</div>")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from urllib.parse import quote
 
 from synaptic_s3 import Checkpoint, Message
 from synaptic_s3.console import views
@@ -104,14 +105,22 @@ def test_tool_calls_link_to_their_results_and_back() -> None:
                                    {"id": "c2", "name": "fetch", "arguments": {}}]),
         Message.tool("found", "c1"),
         Message.tool("orphan", "c9"),
-    ], start=10, total=20)
+    ], start=10, total=13)
     assert 'id="m10"' in html
     assert 'id="m11"' in html
     assert '<a class="link" href="#m11">result ↓</a>' in html  # c1 -> its result
     assert "no result on this page" in html  # c2 has none here
     assert '<a class="link" href="#m10">↩ result of <b>search</b></a>' in html
-    assert "result of call c9 (not on this page)" in html
+    assert "result of call c9 (older page)" in html
     assert "&quot;q&quot;: &quot;x&quot;" in html  # pretty-printed arguments
+
+
+def test_calls_and_results_across_a_page_edge_link_to_the_neighbour_page() -> None:
+    html = _conversation([Message.tool("late result", "c0"),
+                          Message.ai("", tool_calls=[{"id": "c9", "name": "x"}])],
+                         start=200, total=600)
+    assert f'href="/console/s/{quote(EVIL, safe="")}?end=200">result of call c0' in html
+    assert f'href="/console/s/{quote(EVIL, safe="")}?start=202">result: newer page' in html
 
 
 def test_message_pager_links() -> None:
