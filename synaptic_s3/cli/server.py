@@ -246,7 +246,8 @@ def serve(*, store_url: str, host: str = "127.0.0.1", port: int = 8080,
         lambda_handler.runner.run(lambda_handler.app.warm())  # the S3 client, if any, now
         from synaptic_s3.console.server import mount_console
 
-        console = mount_console(lambda_handler.app, spec, isolation=isolation)
+        console = mount_console(lambda_handler.app, lambda_handler.runner.run, spec,
+                                isolation=isolation)
         request_handler = make_request_handler(lambda_handler.handler, jwt=isolation == "jwt",
                                                quiet=not verbose, console=console)
         httpd = ThreadingHTTPServer((host, port), request_handler)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -120,16 +120,18 @@ class ConsoleServer:
         self.close()
 
 
-def mount_console(service: Any, spec: StoreSpec, *, isolation: str) -> ConsoleApp | None:
-    """The read-only console over the local API server's own store and event loop
-    (``/console`` on ``synaptic-s3 serve``), or ``None`` when that makes no sense:
-    with per-user isolation the console would show every user's data at once."""
+def mount_console(service: Any, run: Callable[[Coroutine[Any, Any, Any]], Any],
+                  spec: StoreSpec, *, isolation: str) -> ConsoleApp | None:
+    """The read-only console over the local API server's own store (``service.store``)
+    and event loop (``run``), for ``/console`` on ``synaptic-s3 serve``; or ``None``
+    when that makes no sense: with per-user isolation the console would show every
+    user's data at once."""
     if isolation != "none" or getattr(service, "config", None) is None:
         return None
     from synaptic_s3.session import SessionManager
 
-    return ConsoleApp(SessionManager(service.store), run=service.run,
-                      store_label=spec.display(), allow_writes=False)
+    return ConsoleApp(SessionManager(service.store), run=run, store_label=spec.display(),
+                      allow_writes=False)
 
 
 @contextmanager
