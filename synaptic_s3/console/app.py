@@ -195,9 +195,9 @@ class ConsoleApp:
     def _route(self, request: Request) -> Response:
         if self.allowed_hosts is not None:
             host = request.headers.get("host", "")
-            if host.lower() not in self.allowed_hosts:
-                raise HttpError(400, "Unexpected host",
-                                "This console answers only on loopback addresses.")
+            if host.lower() not in self.allowed_hosts:  # plain text: not even the store's name
+                return Response(400, b"This console answers only on loopback addresses.\n",
+                                [("Content-Type", "text/plain; charset=utf-8")])
         parts = urlsplit(request.target)
         path = parts.path
         if path == self.base:

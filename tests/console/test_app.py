@@ -236,6 +236,7 @@ def test_foreign_host_is_refused(runner: asyncio.Runner, host: str) -> None:
     response = get(_app(runner), "/console/", host=host)
     assert response.status == 400
     assert TOOLS_ID not in text(response)
+    assert "memory://" not in text(response)  # not even where the sessions live
 
 
 def test_loopback_hosts() -> None:
