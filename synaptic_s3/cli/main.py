@@ -38,6 +38,7 @@ examples:
   synaptic-s3 create
   synaptic-s3 append SESSION_ID --content "Hello"
   synaptic-s3 show SESSION_ID
+  synaptic-s3 console                        # browse sessions on http://127.0.0.1:8090
   synaptic-s3 export --all -o backup.json
   synaptic-s3 import backup.json --store s3://my-bucket/sessions
 """
@@ -472,6 +473,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_console(args: argparse.Namespace) -> int:
+    from synaptic_s3.console.server import serve_console
+
+    try:
+        spec = parse_store_url(args.store)
+    except StoreURLError as exc:
+        raise CliError(f"--store: {exc}") from None
+    try:
+        serve_console(spec, host=args.host, port=args.port, allow_writes=args.allow_writes,
+                      verbose=args.verbose)
+    except OSError as exc:
+        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
+                       ) from None
+    return 0
+
+
 # -- the parser -----------------------------------------------------------------------------
 
 
@@ -569,6 +586,14 @@ def build_parser() -> argparse.ArgumentParser:
                        "(default 1 MiB)")
     serve.add_argument("--verbose", action="store_true",
                        help="access log and the handler's JSON logs")
+    console = add("console", cmd_console, "browse sessions in a web page (read-only)",
+                  "Serve a web console on 127.0.0.1: sessions, conversations and checkpoints "
+                  "of --store. Read-only unless --allow-writes (delete, fork).")
+    console.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    console.add_argument("--port", type=_port, default=8090, help="port (default 8090; 0 = any)")
+    console.add_argument("--allow-writes", action="store_true",
+                         help="offer delete (and fork) behind a confirmation")
+    console.add_argument("--verbose", action="store_true", help="access log")
     return parser
 
 
