@@ -32,7 +32,7 @@ SNIPPETS = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), r
 
 def test_every_integration_has_an_example() -> None:
     text = "\n".join(SNIPPETS)
-    for name in ("SynapticSaver", "SynapticStore", "agents_session", "interrupt("):
+    for name in ("SynapticSaver", "SynapticStore", "AgentsSession(manager, ", "interrupt("):
         assert name in text
 
 
