@@ -2,7 +2,8 @@
 
 Build it from a :class:`~synaptic_s3.session.SessionManager`:
 ``AdkSessionService(manager)``, then ``Runner(agent=..., app_name=...,
-session_service=...)``. ADK is imported here only (``pip install google-adk``).
+session_service=...)``. ADK is imported here only
+(``pip install "synaptic-s3[google-adk]"``).
 
 Layout (``enc`` is :func:`~synaptic_s3.integrations.codec.encode_label`):
 
