@@ -211,7 +211,11 @@ class AdkSessionService(BaseSessionService):
         try:
             await self._store.put(namespace, SESSION_KEY, record, if_absent=True)
         except ConflictError as exc:
-            raise AlreadyExistsError(f"Session with id {session_id} already exists.") from exc
+            # Our own write, landed, whose answer was lost (a retried PUT), is success.
+            existing = await self._store.get(namespace, SESSION_KEY)
+            if existing is None or existing.value != record:
+                raise AlreadyExistsError(
+                    f"Session with id {session_id} already exists.") from exc
         await self._merge_state(self._app_namespace(app_name), app_delta)
         await self._merge_state(self._user_namespace(app_name, user_id), user_delta)
         got = await self.get_session(app_name=app_name, user_id=user_id,

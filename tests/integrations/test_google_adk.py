@@ -313,6 +313,16 @@ async def test_an_append_whose_answer_was_lost_is_stored_once() -> None:
     assert len(got.events) == 1
 
 
+async def test_a_create_whose_answer_was_lost_succeeds() -> None:
+    store = LostAnswerStore(InMemoryStore(), losses=2)  # the registration, the session
+    service = AdkSessionService(SessionManager(store))
+    created = await service.create_session(app_name="my_app", user_id="u", session_id="s")
+    assert store.losses == 0
+    assert created.id == "s"
+    with pytest.raises(AlreadyExistsError):
+        await service.create_session(app_name="my_app", user_id="u", session_id="s")
+
+
 async def test_deleting_a_session_keeps_app_and_user_state(backend_store: Store) -> None:
     service = AdkSessionService(SessionManager(backend_store))
     session = await service.create_session(app_name="my_app", user_id="u", session_id="s",
@@ -349,6 +359,16 @@ async def test_delete_user_and_delete_app_leave_nothing(backend_store: Store) ->
     assert await service.get_user_state(app_name="my app", user_id="u1") == {}
     await service.delete_app(app_name="my app")
     assert await backend_store.list_namespaces(()) == []
+
+
+async def test_names_too_long_for_a_key_still_list(service: AdkSessionService) -> None:
+    user, sid = "user:" * 80, "session/" * 60
+    await service.create_session(app_name="my_app", user_id=user, session_id=sid,
+                                 state={"user:k": 1})
+    listed = (await service.list_sessions(app_name="my_app")).sessions
+    assert [(s.user_id, s.id, s.state) for s in listed] == [(user, sid, {"user:k": 1})]
+    await service.delete_user(app_name="my_app", user_id=user)
+    assert (await service.list_sessions(app_name="my_app")).sessions == []
 
 
 async def test_a_resume_is_three_concurrent_reads() -> None:
