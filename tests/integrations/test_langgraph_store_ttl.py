@@ -262,8 +262,9 @@ def test_a_sweeper_needs_an_interval() -> None:
 # -- identical concurrent reads share one request -----------------------------------------
 
 
-async def seeded(keys: int = 5) -> tuple[CountingStore, SynapticStore]:
-    counting = CountingStore(InMemoryStore())
+async def seeded(backend: Store | None = None, keys: int = 5
+                 ) -> tuple[CountingStore, SynapticStore]:
+    counting = CountingStore(backend or InMemoryStore())
     store = SynapticStore(counting)
     for n in range(keys):
         await store.aput(("shared",), f"k{n}", {"n": n})
@@ -271,8 +272,8 @@ async def seeded(keys: int = 5) -> tuple[CountingStore, SynapticStore]:
     return counting, store
 
 
-async def test_concurrent_identical_searches_list_and_read_once() -> None:
-    counting, store = await seeded()
+async def test_concurrent_identical_searches_list_and_read_once(backend_store: Store) -> None:
+    counting, store = await seeded(backend_store)
     results = await asyncio.gather(*(store.asearch(("shared",)) for _ in range(200)))
     assert all(len(found) == 5 for found in results)
     assert counting.calls == {"list_namespaces": 1, "list_keys": 1, "get": 5}
