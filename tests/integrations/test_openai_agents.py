@@ -202,3 +202,19 @@ def test_run_sync_twice_then_asyncio_run_on_s3(s3_endpoint: Endpoint, s3_prefix:
         assert len(_run_sync_twice_then_asyncio_run(store)) == 4
     finally:
         asyncio.run(store.close())
+
+
+async def test_the_sdks_encrypted_session_wraps_it(backend_store: Store) -> None:
+    """The SDK's EncryptedSession over ours: the store holds only ciphertext, a
+    Runner conversation still reads back in clear."""
+    encrypt = pytest.importorskip("agents.extensions.memory.encrypt_session")
+    inner = AgentsSession(backend_store, "s1")
+    session = encrypt.EncryptedSession("s1", underlying_session=inner,
+                                       encryption_key="k" * 32)
+    await Runner.run(agent(), "a secret", session=session, run_config=OFFLINE)
+    result = await Runner.run(agent(), "again", session=session, run_config=OFFLINE)
+    assert result.final_output == "2 user message(s), last: again"
+    stored = await backend_store.get(("memory", "s1", "openai-agents"), "items")
+    assert stored is not None
+    assert len(stored.value["items"]) == 4
+    assert "a secret" not in str(stored.value)
