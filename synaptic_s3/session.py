@@ -30,7 +30,6 @@ from synaptic_s3.memory import DEFAULT_SEGMENT_BYTES, ChatMessageHistory
 from synaptic_s3.memory import NAMESPACE as MEMORY
 
 if TYPE_CHECKING:
-    from synaptic_s3.integrations.openai_agents import AgentsSession
     from synaptic_s3.lifecycle.leases import Lease, Leases
 
 SESSIONS = ("sessions",)
@@ -91,12 +90,6 @@ class SessionManager:
     def checkpointer(self) -> StoreCheckpointer:
         """The checkpointer over the same store."""
         return self._checkpointer
-
-    def agents_session(self, session_id: str) -> AgentsSession:
-        """An OpenAI Agents SDK ``Session`` over this manager's store (no SDK needed)."""
-        from synaptic_s3.integrations.openai_agents import AgentsSession
-
-        return AgentsSession(self, session_id)
 
     async def create_session(self, *, session_id: str | None = None) -> str:
         """Create a session and return its id: a new UUIDv7, or ``session_id``.
