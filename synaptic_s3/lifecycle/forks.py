@@ -47,17 +47,18 @@ async def _holds_objects(manager: SessionManager, session_id: str) -> bool:
     return False
 
 
-async def _free_target(manager: SessionManager, new_id: str) -> str:
+async def _free_target(manager: SessionManager, new_id: str) -> tuple[str, bool]:
     """``new_id``, or -- when an interrupted attempt left objects there without
     metadata -- the first of a sequence of ids derived from it that is complete or
-    untouched. Nothing is deleted (the HTTP write role may not delete): what the
-    interrupted attempt left is an orphan for the sweep."""
+    untouched, and whether it is complete. Nothing is deleted (the HTTP write role
+    may not delete): what the interrupted attempt left is an orphan for the sweep."""
     created = uuid7_datetime(new_id)
     candidate = new_id
     for attempt in range(1, _MAX_RETRIES + 1):
-        if await manager.get_session(candidate) is not None \
-                or not await _holds_objects(manager, candidate):
-            return candidate
+        if await manager.get_session(candidate) is not None:
+            return candidate, True
+        if not await _holds_objects(manager, candidate):
+            return candidate, False
         if created is None:
             candidate = f"{new_id}.{attempt}"
         else:
@@ -99,10 +100,13 @@ async def fork_session(
         if (source_ns, checkpoint_id) not in objects:
             raise NotFoundError("checkpoint", checkpoint_id)
         objects = [(ns, key) for ns, key in objects if ns == source_ns and key <= checkpoint_id]
-    target = str(uuid7()) if new_id is None else await _free_target(manager, new_id)
-    validate_key(("sessions",), target)
-    if await manager.get_session(target) is not None:
-        return target  # a repeated request: that fork is complete
+    if new_id is None:
+        target = str(uuid7())
+    else:
+        validate_key(("sessions",), new_id)
+        target, complete = await _free_target(manager, new_id)
+        if complete:
+            return target  # a repeated request: that fork is complete
 
     async def copy(namespace: Namespace, key: str) -> None:
         destination = (CHECKPOINTS, target, *namespace[2:])
