@@ -37,7 +37,6 @@ Trade-off: an append rewrites the whole transcript object (one PUT of its size).
 from __future__ import annotations
 
 import contextlib
-from collections import OrderedDict
 from typing import Any, cast
 
 from claude_agent_sdk import fold_session_summary
@@ -51,10 +50,11 @@ from claude_agent_sdk.types import (
 
 from synaptic_s3.core.errors import ConflictError, CorruptDataError, InvalidKeyError
 from synaptic_s3.core.keys import Namespace, validate_key
-from synaptic_s3.core.retry import DEFAULT_BACKOFF, Backoff, gather_bounded
+from synaptic_s3.core.retry import DEFAULT_BACKOFF, Backoff, Edit, gather_bounded
 from synaptic_s3.core.store import Item, Store
 from synaptic_s3.ids import uuid7
 from synaptic_s3.integrations.codec import decode_label, encode_label
+from synaptic_s3.integrations.documents import Documents
 from synaptic_s3.memory import NAMESPACE as MEMORY
 from synaptic_s3.session import SessionManager
 
@@ -89,18 +89,13 @@ class ClaudeSessionStore:
         cache_size: int = 256,
         backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
-        self._store = source.store if isinstance(source, SessionManager) else source
-        self._max_attempts = max_attempts
-        self._cache_size = cache_size
-        self._backoff = backoff
-        self._cache: OrderedDict[tuple[Namespace, str], tuple[str, dict[str, Any]]] = (
-            OrderedDict())
+        store = source.store if isinstance(source, SessionManager) else source
+        self._docs = Documents(store, cache_size=cache_size, max_attempts=max_attempts,
+                               backoff=backoff)
 
     @property
     def store(self) -> Store:
-        return self._store
+        return self._docs.store
 
     # -- addresses --------------------------------------------------------------------------
 
@@ -126,50 +121,29 @@ class ClaudeSessionStore:
         return validate_key((LABEL, encode_label(project_key)),
                             encode_label(session_id, keep_valid=True))
 
-    # -- cache ------------------------------------------------------------------------------
-
-    def _remember(self, address: tuple[Namespace, str], version: str,
-                  value: dict[str, Any]) -> None:
-        if self._cache_size <= 0:
-            return
-        self._cache[address] = (version, value)
-        self._cache.move_to_end(address)
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-
-    def _forget_under(self, namespace: Namespace) -> None:
-        for address in [a for a in self._cache if a[0][:len(namespace)] == namespace]:
-            del self._cache[address]
-
     # -- reading ----------------------------------------------------------------------------
 
     @staticmethod
-    def _parse(item: Item) -> dict[str, Any]:
-        value = item.value
+    def _check(value: Any, namespace: Namespace, key: str) -> dict[str, Any]:
         if (
             not isinstance(value, dict)
             or not isinstance(value.get("entries"), list)
             or not isinstance(value.get("batches"), list)
         ):
             raise CorruptDataError("expected a transcript {entries: [...], batches: [...]}",
-                                   namespace=item.namespace, key=item.key)
+                                   namespace=namespace, key=key)
         return value
 
-    async def _read(self, address: tuple[Namespace, str]) -> Item | None:
-        item = await self._store.get(*address)
-        if item is None:
-            self._cache.pop(address, None)
-            return None
-        self._remember(address, item.version, self._parse(item))
-        return item
+    def _parse(self, item: Item) -> dict[str, Any]:
+        return self._check(item.value, item.namespace, item.key)
 
     async def load(self, key: SessionKey) -> list[SessionStoreEntry] | None:
         """Every entry of the transcript in commit order, or ``None`` if it was never
         written (or was deleted). One GET."""
-        item = await self._read(self._address(key))
+        item = await self._docs.read(*self._address(key))
         if item is None:
             return None
-        return cast(list[SessionStoreEntry], list(item.value["entries"]))
+        return cast(list[SessionStoreEntry], list(self._parse(item)["entries"]))
 
     # -- appending --------------------------------------------------------------------------
 
@@ -188,17 +162,18 @@ class ClaudeSessionStore:
         address = self._address(key)
         main = key.get("subpath") is None
         batch = str(uuid7())
-        for attempt in range(self._max_attempts):
-            cached = self._cache.get(address)
-            if cached is not None:
-                version: str | None = cached[0]
-                current: dict[str, Any] | None = cached[1]
-            else:
-                item = await self._read(address)
-                version = None if item is None else item.version
-                current = None if item is None else item.value
-            if current is not None and batch in current["batches"]:
-                return  # an earlier attempt landed; only its answer was lost
+        indexed = False
+        if main and not self._docs.knows(*address):
+            item = await self._docs.read(*address)
+            if item is None:  # a new session: index it before it exists (never unlisted)
+                await self._index(key)
+                indexed = True
+
+        def decide(current: Any) -> Edit[bool]:
+            if current is not None:
+                self._check(current, *address)
+                if batch in current["batches"]:
+                    return Edit(None, False)  # an earlier attempt landed; its answer was lost
             stored = [] if current is None else current["entries"]
             seen = {e["uuid"] for e in stored if isinstance(e.get("uuid"), str)}
             new: list[dict[str, Any]] = []
@@ -210,7 +185,7 @@ class ClaudeSessionStore:
                     seen.add(uuid)
                 new.append(dict(entry))
             if not new:
-                return
+                return Edit(None, False)
             value: dict[str, Any] = {
                 "format": FORMAT,
                 "project_key": key["project_key"],
@@ -223,22 +198,11 @@ class ClaudeSessionStore:
                 value["summary"] = self._fold(key, current, new)
             else:
                 value["subpath"] = key["subpath"]
-            if current is None and main:
-                await self._index(key)
-            try:
-                written = await self._store.put(*address, value, if_version=version,
-                                                if_absent=version is None)
-            except ConflictError:
-                self._cache.pop(address, None)
-                if cached is None or attempt > 0:
-                    await self._backoff.sleep(attempt)
-                continue
-            self._remember(address, written, value)
-            return
-        raise ConflictError(
-            f"append kept losing to concurrent writers ({self._max_attempts} attempts)",
-            namespace=address[0], key=address[1],
-        )
+            return Edit(value, current is None)
+
+        created = await self._docs.edit(*address, decide)
+        if main and created and not indexed:  # re-created after a concurrent delete
+            await self._index(key)
 
     @staticmethod
     def _fold(key: SessionKey, current: dict[str, Any] | None,
@@ -258,7 +222,7 @@ class ClaudeSessionStore:
         listings skip until the transcript exists)."""
         address = self._index_address(key["project_key"], key["session_id"])
         with contextlib.suppress(ConflictError):  # a conflict: it is already indexed
-            await self._store.put(*address, {"project_key": key["project_key"],
+            await self._docs.store.put(*address, {"project_key": key["project_key"],
                                               "session_id": key["session_id"]},
                                   if_absent=True)
 
@@ -266,12 +230,12 @@ class ClaudeSessionStore:
 
     async def _main_transcripts(self, project_key: str) -> list[Item]:
         index_namespace, _ = self._index_address(project_key, "x")
-        labels = [label async for label in self._store.iter_keys(index_namespace)]
+        labels = [label async for label in self._docs.store.iter_keys(index_namespace)]
         project = encode_label(project_key)
         items = await gather_bounded(
-            (self._store.get((MEMORY, label, LABEL, project), TRANSCRIPT_KEY)
+            (self._docs.store.get((MEMORY, label, LABEL, project), TRANSCRIPT_KEY)
              for label in labels),
-            self._store.max_concurrency,
+            self._docs.store.max_concurrency,
         )
         found = []
         for item in items:
@@ -301,13 +265,13 @@ class ClaudeSessionStore:
                      SUBAGENTS)
         subpaths: list[str] = []
         digests: list[str] = []
-        async for label in self._store.iter_keys(namespace):
+        async for label in self._docs.store.iter_keys(namespace):
             decoded = decode_label(label)
             if decoded is None:
                 digests.append(label)
             else:
                 subpaths.append(decoded)
-        for item in await self._store.get_many(namespace, digests):
+        for item in await self._docs.store.get_many(namespace, digests):
             subpath = self._parse(item).get("subpath")
             if not isinstance(subpath, str):
                 raise CorruptDataError("subagent transcript without its subpath",
@@ -322,12 +286,12 @@ class ClaudeSessionStore:
         every subagent transcript of the session and its index entry (without)."""
         if key.get("subpath") is not None:
             address = self._address(key)
-            self._cache.pop(address, None)
-            await self._store.delete(*address)
+            self._docs.forget(*address)
+            await self._docs.store.delete(*address)
             return
         namespace = self._session_namespace(key["project_key"], key["session_id"])
-        self._forget_under(namespace)
-        await self._store.delete_namespace(namespace)
-        self._forget_under(namespace)
-        await self._store.delete(*self._index_address(key["project_key"], key["session_id"]))
+        self._docs.forget_under(namespace)
+        await self._docs.store.delete_namespace(namespace)
+        self._docs.forget_under(namespace)
+        await self._docs.store.delete(*self._index_address(key["project_key"], key["session_id"]))
 
