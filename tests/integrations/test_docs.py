@@ -15,13 +15,17 @@ import pytest
 
 pytest.importorskip("langgraph.graph")
 pytest.importorskip("agents")
+pytest.importorskip("strands")
+pytest.importorskip("claude_agent_sdk")
 
 import agents
+import strands.agent.agent
 from agents.models.multi_provider import MultiProvider
 
 from synaptic_s3.testing import Endpoint, create_bucket
 
 from .agents_app import EchoModel
+from .strands_app import EchoModel as StrandsEchoModel
 from .conftest import endpoint_env
 
 pytestmark = pytest.mark.s3
@@ -32,7 +36,9 @@ SNIPPETS = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), r
 
 def test_every_integration_has_an_example() -> None:
     text = "\n".join(SNIPPETS)
-    for name in ("SynapticSaver", "SynapticStore", "agents_session", "interrupt("):
+    for name in ("SynapticSaver", "SynapticStore", "agents_session", "interrupt(",
+                 "ClaudeSessionStore", "StrandsSessionRepository",
+                 "SynapticChatMessageHistory"):
         assert name in text
 
 
@@ -45,6 +51,8 @@ def test_example_runs(
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(MultiProvider, "get_model", lambda self, name: EchoModel())
+    # Strands' default model is Bedrock: the offline stand-in instead.
+    monkeypatch.setattr(strands.agent.agent, "BedrockModel", lambda **_: StrandsEchoModel())
     agents.set_tracing_disabled(True)
     try:
         # A registered module, so LangGraph can resolve the example's type hints.

@@ -409,6 +409,10 @@ def test_requests_per_resume_ours_and_strands_s3_manager(
     resumed = agent(store, "chat")  # what a new process does before its first turn
     assert len(resumed.messages) == 2 * TURNS
     assert dict(ours.calls) == {"GetObject": 3}  # session, agent, every message at once
+    ours.reset()
+    resumed("one more turn")  # two messages and the agent's state: three conditional PUTs
+    assert dict(ours.calls) == {"PutObject": 3}
+    assert ours.conditional_puts == 3
     run_sync(store.close())
 
     prefix = f"strands-own-{uuid.uuid4().hex}"
