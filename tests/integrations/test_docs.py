@@ -25,8 +25,8 @@ from agents.models.multi_provider import MultiProvider
 from synaptic_s3.testing import Endpoint, create_bucket
 
 from .agents_app import EchoModel
-from .strands_app import EchoModel as StrandsEchoModel
 from .conftest import endpoint_env
+from .strands_app import EchoModel as StrandsEchoModel
 
 pytestmark = pytest.mark.s3
 
