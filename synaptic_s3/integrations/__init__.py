@@ -9,7 +9,9 @@
 * :mod:`~synaptic_s3.integrations.claude_agent_sdk` - ``ClaudeSessionStore``, a Claude Agent
   SDK ``SessionStore`` (``pip install "synaptic-s3[claude-agent-sdk]"``);
 * :mod:`~synaptic_s3.integrations.strands` - ``StrandsSessionRepository``, a Strands Agents
-  ``SessionRepository`` (``pip install "synaptic-s3[strands]"``);
+  ``SessionRepository`` (``pip install "synaptic-s3[strands]"``), and
+  :mod:`~synaptic_s3.integrations.strands_storage` - ``StrandsStorage``, its snapshot
+  ``Storage`` (same extra);
 * :mod:`~synaptic_s3.integrations.langchain_history` - ``SynapticChatMessageHistory``, a
   LangChain ``BaseChatMessageHistory`` (``pip install "synaptic-s3[langchain]"``), with the
   message conversion in :mod:`~synaptic_s3.integrations.langchain_messages`.

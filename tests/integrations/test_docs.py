@@ -37,7 +37,7 @@ SNIPPETS = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), r
 def test_every_integration_has_an_example() -> None:
     text = "\n".join(SNIPPETS)
     for name in ("SynapticSaver", "SynapticStore", "agents_session", "interrupt(",
-                 "ClaudeSessionStore", "StrandsSessionRepository",
+                 "ClaudeSessionStore", "StrandsSessionRepository", "StrandsStorage",
                  "SynapticChatMessageHistory"):
         assert name in text
 
