@@ -5,6 +5,7 @@ concurrent writers that lose nothing."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -147,6 +148,39 @@ async def test_delete_session_removes_every_transcript_and_listings_skip_it() ->
     assert await store.list_session_summaries("proj") == []
 
 
+async def test_the_sdk_resume_materialises_the_transcripts(make_store: MakeStore,
+                                                           tmp_path: Path) -> None:
+    """What the SDK does before it spawns the CLI for ``resume=`` (or
+    ``continue_conversation``): load the session and its subagents into a config dir."""
+    from claude_agent_sdk import ClaudeAgentOptions
+    from claude_agent_sdk._internal.session_resume import materialize_resume_session
+
+    store = ClaudeSessionStore(await make_store())
+    directory = str(tmp_path)
+    project = project_key_for_directory(directory)
+    session_id = str(uuid.uuid4())
+    entries = _conversation(session_id, 2)
+    await store.append({"project_key": project, "session_id": session_id}, entries)
+    sub = [_entry("user", "sub", session_id, None)]
+    await store.append({"project_key": project, "session_id": session_id,
+                        "subpath": "subagents/agent-7"}, sub)
+
+    for options in (ClaudeAgentOptions(session_store=store, cwd=directory, resume=session_id),
+                    ClaudeAgentOptions(session_store=store, cwd=directory,
+                                       continue_conversation=True)):
+        resumed = await materialize_resume_session(options)
+        assert resumed is not None
+        try:
+            assert resumed.resume_session_id == session_id
+            folder = resumed.config_dir / "projects" / project
+            lines = (folder / f"{session_id}.jsonl").read_text().splitlines()
+            assert [json.loads(line) for line in lines] == entries
+            sub_file = folder / session_id / "subagents" / "agent-7.jsonl"
+            assert [json.loads(line) for line in sub_file.read_text().splitlines()] == sub
+        finally:
+            await resumed.cleanup()
+
+
 # -- correctness under concurrency and retries -------------------------------------------------
 
 @pytest.mark.parametrize("writers", [2, 8])
@@ -268,3 +302,31 @@ async def test_requests_per_append_and_per_resume(counted: tuple[S3Store, WireCo
     wire.reset()
     await ClaudeSessionStore(backing).append(KEY, [{"type": "x"}])  # a cold writer
     assert dict(wire.calls) == {"GetObject": 1, "PutObject": 1}
+
+
+@pytest.mark.s3
+async def test_requests_of_the_sdk_resume(counted: tuple[S3Store, WireCounter],
+                                          tmp_path: Path) -> None:
+    """``ClaudeAgentOptions(resume=...)``: the transcript, one listing of the subagents,
+    and each subagent transcript: one GET apiece whatever their number of appends."""
+    from claude_agent_sdk import ClaudeAgentOptions
+    from claude_agent_sdk._internal.session_resume import materialize_resume_session
+
+    backing, wire = counted
+    store = ClaudeSessionStore(backing)
+    session_id = str(uuid.uuid4())
+    key: Any = {"project_key": project_key_for_directory(str(tmp_path)),
+                "session_id": session_id}
+    entries = _conversation(session_id, 20)
+    for n in range(0, 40, 2):
+        await store.append(key, entries[n:n + 2])
+    for agent in range(2):
+        for n in range(5):
+            await store.append({**key, "subpath": f"subagents/agent-{agent}"},
+                               [_entry("user", f"sub {n}", session_id, None)])
+    wire.reset()
+    resumed = await materialize_resume_session(ClaudeAgentOptions(
+        session_store=ClaudeSessionStore(backing), cwd=str(tmp_path), resume=session_id))
+    assert resumed is not None
+    await resumed.cleanup()
+    assert dict(wire.calls) == {"GetObject": 3, "ListObjectsV2": 1}
