@@ -163,11 +163,9 @@ class ClaudeSessionStore:
         main = key.get("subpath") is None
         batch = str(uuid7())
         indexed = False
-        if main and not self._docs.knows(*address):
-            item = await self._docs.read(*address)
-            if item is None:  # a new session: index it before it exists (never unlisted)
-                await self._index(key)
-                indexed = True
+        if main and not await self._docs.exists(*address):
+            await self._index(key)  # a new session: indexed before it exists (never unlisted)
+            indexed = True
 
         def decide(current: Any) -> Edit[bool]:
             if current is not None:

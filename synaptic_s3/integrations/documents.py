@@ -47,9 +47,13 @@ class Documents:
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
 
-    def knows(self, namespace: Sequence[str], key: str) -> bool:
-        """Whether this instance has a version of the object cached."""
-        return (tuple(namespace), key) in self._cache
+    async def exists(self, namespace: Sequence[str], key: str) -> bool:
+        """Whether the object exists as far as this instance knows: from the cache,
+        else one GET (whose version the next edit then uses)."""
+        cached = self._cache.get((tuple(namespace), key))
+        if cached is not None:
+            return cached[0] is not None
+        return await self.read(namespace, key) is not None
 
     def forget(self, namespace: Sequence[str], key: str) -> None:
         self._cache.pop((tuple(namespace), key), None)

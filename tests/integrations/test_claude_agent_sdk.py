@@ -181,6 +181,13 @@ async def test_the_sdk_resume_materialises_the_transcripts(make_store: MakeStore
             await resumed.cleanup()
 
 
+async def test_a_session_loaded_before_it_existed_is_still_indexed() -> None:
+    store = ClaudeSessionStore(InMemoryStore())
+    assert await store.load(KEY) is None  # the instance now knows it is absent
+    await store.append(KEY, [{"type": "x"}])
+    assert [s["session_id"] for s in await store.list_sessions("proj")] == ["sess"]
+
+
 # -- correctness under concurrency and retries -------------------------------------------------
 
 @pytest.mark.parametrize("writers", [2, 8])
