@@ -21,8 +21,9 @@ manager's own in-memory counter, so two writers both create "message 4"; Strands
 S3 manager then keeps only the last one. Here the second is stored as the next free
 number and the ``SessionMessage`` object is renumbered in place, so the writer's own
 later redaction (``update_message``) still targets its message. A create whose
-earlier attempt already landed (a lost answer) is recognised by its content and
-timestamps and not stored twice.
+earlier attempt already landed (a lost answer) finds itself, under its number or,
+when that number is another message's, by content and timestamps, and is not stored
+twice.
 
 Strands' repository methods are synchronous: they run on the process's background
 loop (:func:`~synaptic_s3.integrations.bridge.run_sync`), so an ``S3Store`` given
@@ -81,7 +82,8 @@ def _message_id(value: Any) -> int:
 
 
 def _same_message(stored: dict[str, Any], data: dict[str, Any]) -> bool:
-    """The same create (retried): equal in everything but the number it was given."""
+    """The same create, retried after it landed under a new number: equal in everything
+    but the number (only asked when the number it wanted is another message's)."""
     return {**stored, "message_id": 0} == {**data, "message_id": 0}
 
 
@@ -186,13 +188,16 @@ class StrandsSessionRepository(SessionRepository):
 
         def decide(current: Any) -> Edit[int]:
             messages = self._log(current, namespace, key)
-            for stored in messages:
-                if _same_message(stored, data):
-                    return Edit(None, stored["message_id"])  # a retried create that landed
             wanted = data["message_id"]
             numbers = [m["message_id"] for m in messages]
             position = bisect.bisect_left(numbers, wanted)
             if position < len(numbers) and numbers[position] == wanted:
+                taken = messages[position]
+                if taken == data:
+                    return Edit(None, wanted)  # a retried create that landed
+                for stored in messages:  # ... or landed renumbered
+                    if _same_message(stored, data):
+                        return Edit(None, stored["message_id"])
                 wanted, position = numbers[-1] + 1, len(numbers)
             entry = {**data, "message_id": wanted}
             return Edit({"messages": [*messages[:position], entry, *messages[position:]]},

@@ -353,6 +353,53 @@ def test_a_create_whose_answer_was_lost_is_not_stored_twice() -> None:
     assert [m.message["content"][0]["text"] for m in stored] == ["one", "two"]
 
 
+def test_one_message_object_created_under_two_numbers_is_two_messages() -> None:
+    repo = StrandsSessionRepository(InMemoryStore())
+    _with_agent(repo)
+    message = _message("Hello", 0)
+    repo.create_message(SESSION.session_id, "test-agent-456", message)
+    message.message_id = 1
+    repo.create_message(SESSION.session_id, "test-agent-456", message)
+    assert [m.message_id for m in repo.list_messages(SESSION.session_id, "test-agent-456")] == [
+        0, 1]
+
+
+def test_a_renumbered_create_whose_answer_was_lost_is_not_stored_twice() -> None:
+    store = LostAnswerStore(InMemoryStore(), losses=0)
+    repo = StrandsSessionRepository(store)
+    _with_agent(repo)
+    repo.create_message(SESSION.session_id, "test-agent-456", _message("theirs", 0))
+    store.losses = 1
+    mine = _message("mine", 0)
+    repo.create_message(SESSION.session_id, "test-agent-456", mine)
+    assert mine.message_id == 1
+    stored = repo.list_messages(SESSION.session_id, "test-agent-456")
+    assert [m.message["content"][0]["text"] for m in stored] == ["theirs", "mine"]
+
+
+def test_the_manager_resumes_after_messages_its_conversation_manager_removed() -> None:
+    from strands.agent.conversation_manager.summarizing_conversation_manager import (
+        SummarizingConversationManager,
+    )
+
+    repo = StrandsSessionRepository(InMemoryStore())
+    summarizer = SummarizingConversationManager()
+    summarizer.removed_message_count = 1
+    summarizer._summary_message = {"role": "assistant", "content": [{"text": "summary"}]}
+    repo.create_session(Session(session_id="s", session_type=SessionType.AGENT))
+    repo.create_agent("s", SessionAgent(agent_id="a", state={"key": "value"},
+                                        conversation_manager_state=summarizer.get_state()))
+    for index in range(2):
+        repo.create_message("s", "a", _message(f"m{index}", index))
+    restored = Agent(model=EchoModel(), agent_id="a",
+                     conversation_manager=SummarizingConversationManager(),
+                     session_manager=RepositorySessionManager(session_id="s",
+                                                              session_repository=repo),
+                     callback_handler=None)
+    assert texts(restored.messages) == ["summary", "m1"]
+    assert restored.state.get("key") == "value"
+
+
 def test_a_renumbered_message_is_renumbered_for_its_writer_too() -> None:
     repo = StrandsSessionRepository(InMemoryStore())
     _with_agent(repo)
