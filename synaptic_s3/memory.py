@@ -35,6 +35,7 @@ from synaptic_s3.core.errors import (
     CorruptDataError,
     InvalidDataError,
     MessageConflictError,
+    NotFoundError,
 )
 from synaptic_s3.core.messages import Message
 from synaptic_s3.core.retry import DEFAULT_BACKOFF, Backoff, gather_bounded
@@ -499,11 +500,11 @@ class ChatMessageHistory:
         source_ns, target_ns = (NAMESPACE, source_id, SEGMENTS), (NAMESPACE, target_id, SEGMENTS)
 
         async def copy_segment(name: SegmentName) -> None:
-            item = await self._store.get(source_ns, name.key)
-            if item is None:
+            try:  # server side on S3 (CopyObject): the bytes never come through here
+                await self._store.copy(source_ns, name.key, target_ns, name.key)
+            except NotFoundError as exc:
                 raise _MissingSegmentError(f"segment {name.key} is missing",
-                                           namespace=source_ns, key=name.key)
-            await self._store.put(target_ns, name.key, item.value)
+                                           namespace=source_ns, key=name.key) from exc
 
         if whole and whole[-1].end == count:
             whole.pop()  # the copy's tail may not be empty: its last segment becomes it
