@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,8 +32,9 @@ from langchain_core.messages import (
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 from langchain_core.runnables.history import RunnableWithMessageHistory
 
-from synaptic_s3 import InMemoryStore, Message, S3Store, SessionManager, Store
+from synaptic_s3 import FileStore, InMemoryStore, Message, S3Store, SessionManager, Store
 from synaptic_s3.core.errors import InvalidDataError, InvalidKeyError
+from synaptic_s3.integrations.bridge import run_sync
 from synaptic_s3.integrations.langchain_history import SynapticChatMessageHistory
 from synaptic_s3.integrations.langchain_messages import from_wire, to_wire
 from synaptic_s3.testing import Endpoint
@@ -78,21 +80,46 @@ def test_sync_methods_outside_an_event_loop() -> None:
     assert history.messages == []
 
 
-async def test_sync_methods_inside_a_running_loop(store: Store) -> None:
-    if isinstance(store, S3Store):
-        pytest.skip("an S3Store belongs to one event loop: sync and async users get one each")
-    history = SynapticChatMessageHistory(store, "s1")
-    history.add_messages([HumanMessage("from sync code")])  # this thread runs a loop
+@pytest.fixture(params=["memory", "file", pytest.param("s3-moto", marks=pytest.mark.s3),
+                        pytest.param("s3-seaweedfs", marks=pytest.mark.s3)])
+def sync_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A store used only through the synchronous methods (so closed on their loop)."""
+    store: Store
+    if request.param == "memory":
+        store = InMemoryStore()
+    elif request.param == "file":
+        store = FileStore(tmp_path / "store")
+    else:
+        fixture = "moto_endpoint" if request.param == "s3-moto" else "seaweedfs_endpoint"
+        endpoint: Endpoint = request.getfixturevalue(fixture)
+        store = S3Store(BUCKET, prefix=f"lc-{uuid.uuid4().hex}", **endpoint.boto3_kwargs())
+    yield store
+    run_sync(store.close())
+
+
+async def test_sync_methods_inside_a_running_loop(sync_store: Store) -> None:
+    """Sync calls from a thread that runs an event loop (a notebook cell, an async web
+    handler): they run on the background loop, never on this one."""
+    history = SynapticChatMessageHistory(sync_store, "s1")
+    history.add_messages([HumanMessage("from sync code")])
+    history.add_ai_message("still sync")
+    assert _contents(history.messages) == [("human", "from sync code"), ("ai", "still sync")]
+    history.clear()
+    assert history.messages == []
+
+
+async def test_sync_and_async_calls_mix_on_one_local_store() -> None:
+    history = SynapticChatMessageHistory(InMemoryStore(), "s1")
+    history.add_messages([HumanMessage("from sync code")])
     await history.aadd_messages([AIMessage("from async code")])
     assert _contents(history.messages) == [("human", "from sync code"),
                                            ("ai", "from async code")]
 
 
-def test_sync_methods_over_s3(moto_endpoint: Endpoint) -> None:
-    store = S3Store(BUCKET, prefix=f"lc-{uuid.uuid4().hex}", **moto_endpoint.boto3_kwargs())
-    history = SynapticChatMessageHistory(store, "s1")
+def test_sync_methods_from_plain_code(sync_store: Store) -> None:
+    history = SynapticChatMessageHistory(sync_store, "s1")
     history.add_messages([HumanMessage("a"), AIMessage("b")])
-    assert _contents(SynapticChatMessageHistory(store, "s1").messages) == [
+    assert _contents(SynapticChatMessageHistory(sync_store, "s1").messages) == [
         ("human", "a"), ("ai", "b")]
 
 
