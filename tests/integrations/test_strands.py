@@ -476,10 +476,14 @@ def test_requests_per_resume_ours_and_strands_s3_manager(
     for turn in range(TURNS):
         their_writer(f"q{turn}")
     theirs.reset()
-    Agent(model=EchoModel(), agent_id=AGENT_ID, session_manager=own(), callback_handler=None)
+    their_resumed = Agent(model=EchoModel(), agent_id=AGENT_ID, session_manager=own(),
+                          callback_handler=None)
     messages = 2 * TURNS
     assert theirs.calls["GetObject"] == messages + 2  # session, agent, one per message
     assert theirs.calls["ListObjectsV2"] == 1
+    theirs.reset()
+    their_resumed("one more turn")  # three unconditional PUTs and a read of the agent
+    assert dict(theirs.calls) == {"PutObject": 3, "GetObject": 1}
 
 
 async def _register(store: S3Store, wire: WireCounter) -> None:
