@@ -129,8 +129,9 @@ def test_latest_route_wins_and_is_reserved(api: Api) -> None:
     sid = api.new_session()
     reserved = api.post(f"/sessions/{sid}/checkpoints", body={"id": "latest", "state": 1})
     assert (reserved.status, reserved.code) == (400, "invalid_id")
-    unaddressable = api.post(f"/sessions/{sid}/checkpoints", body={"id": "a#b", "state": 1})
-    assert (unaddressable.status, unaddressable.code) == (400, "invalid_id")
+    hashed = api.post(f"/sessions/{sid}/checkpoints", body={"id": "a#b", "state": 1})
+    assert hashed.status == 201  # any valid id is addressable, percent-encoded
+    assert hashed.headers["location"] == f"/sessions/{sid}/checkpoints/a%23b"
     api.post(f"/sessions/{sid}/checkpoints", body={"id": "zzz-last", "state": 2})
     assert api.get(f"/sessions/{sid}/checkpoints/latest").body["id"] == "zzz-last"
 
