@@ -24,6 +24,7 @@ safe), and one whose id is stored with *other* content is refused with
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from synaptic_s3.core.errors import (
     CorruptDataError,
     InvalidDataError,
     MessageConflictError,
+    NotFoundError,
 )
 from synaptic_s3.core.messages import Message
 from synaptic_s3.core.retry import DEFAULT_BACKOFF, Backoff, gather_bounded
@@ -46,7 +48,7 @@ from synaptic_s3.segments import (
     TailMarker,
     message_size,
     new_epoch,
-    seal_length,
+    seal_cuts,
 )
 
 NAMESPACE = "memory"
@@ -413,16 +415,25 @@ class ChatMessageHistory:
         namespace = (NAMESPACE, session_id)
         new_sizes = [message_size(m) for m in new]
         sizes = tail.message_sizes() if self._segment_bytes is not None else []
-        sealed = seal_length(sizes, sum(new_sizes), self._segment_bytes)
+        cuts = seal_cuts(sizes, sum(new_sizes), self._segment_bytes)
+        sealed = cuts[-1] if cuts else 0
         marker = tail.marker
-        segment: SegmentName | None = None
         sealed_ids = tail.sealed_ids
-        if sealed:
+        segments: list[SegmentName] = []
+        if cuts:
             epoch = marker.epoch if marker is not None else new_epoch()
-            segment = SegmentName(epoch, tail.start, tail.start + sealed)
-            await self._write_segment(session_id, segment, tail.messages[:sealed])
-            marker = TailMarker(epoch, segment.end, segment.start)
-            sealed_ids = {_identity(m): m for m in tail.messages[:sealed]}
+            bounds = [0, *cuts]
+            segments = [SegmentName(epoch, tail.start + low, tail.start + high)
+                        for low, high in itertools.pairwise(bounds)]
+            await gather_bounded(
+                (self._write_segment(session_id, name,
+                                     tail.messages[name.start - tail.start:name.end - tail.start])
+                 for name in segments),
+                self._store.max_concurrency)
+            newest = segments[-1]
+            marker = TailMarker(epoch, newest.end, newest.start)
+            sealed_ids = {_identity(m): m
+                          for m in tail.messages[newest.start - tail.start:sealed]}
         messages = tail.messages[sealed:] + new
         body = list(messages)
         if marker is not None:
@@ -433,8 +444,8 @@ class ChatMessageHistory:
                 if_version=tail.version, if_absent=tail.version is None,
             )
         except ConflictError:
-            if segment is not None:
-                await self._drop_if_dead(session_id, segment)
+            if segments:
+                await self._drop_if_dead(session_id, segments)
             raise
         new_sizes_all = (sizes[sealed:] + new_sizes) if tail.sizes is not None else None
         self._remember(session_id, _Tail(version, messages, marker, new_sizes_all, sealed_ids))
@@ -453,14 +464,17 @@ class ChatMessageHistory:
                 raise ConflictError("a different segment holds these positions",
                                     namespace=namespace, key=name.key) from None
 
-    async def _drop_if_dead(self, session_id: str, segment: SegmentName) -> None:
+    async def _drop_if_dead(self, session_id: str, segments: list[SegmentName]) -> None:
         """After a lost tail write: delete the segment just written if its epoch can
         never be referenced again. Epochs are never reused, so when the current tail
         is gone or is not of this epoch (the history was cleared; or this was a first
         seal that another writer's tail never adopted), nothing can ever name it."""
         current = await self._read_tail(session_id)
-        if current.marker is None or current.marker.epoch != segment.epoch:
-            await self._store.delete((NAMESPACE, session_id, SEGMENTS), segment.key)
+        epoch = segments[0].epoch
+        if current.marker is None or current.marker.epoch != epoch:
+            await gather_bounded(
+                (self._store.delete((NAMESPACE, session_id, SEGMENTS), name.key)
+                 for name in segments), self._store.max_concurrency)
 
     async def copy_history(self, source_id: str, target_id: str, *,
                            messages: int | None = None) -> int:
@@ -486,11 +500,11 @@ class ChatMessageHistory:
         source_ns, target_ns = (NAMESPACE, source_id, SEGMENTS), (NAMESPACE, target_id, SEGMENTS)
 
         async def copy_segment(name: SegmentName) -> None:
-            item = await self._store.get(source_ns, name.key)
-            if item is None:
+            try:  # server side on S3 (CopyObject): the bytes never come through here
+                await self._store.copy(source_ns, name.key, target_ns, name.key)
+            except NotFoundError as exc:
                 raise _MissingSegmentError(f"segment {name.key} is missing",
-                                           namespace=source_ns, key=name.key)
-            await self._store.put(target_ns, name.key, item.value)
+                                           namespace=source_ns, key=name.key) from exc
 
         if whole and whole[-1].end == count:
             whole.pop()  # the copy's tail may not be empty: its last segment becomes it

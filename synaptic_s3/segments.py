@@ -98,7 +98,9 @@ def seal_length(sizes: Sequence[int], new_size: int, budget: int | None) -> int:
 
     Seal only when the tail plus the new messages would pass the budget AND the tail
     holds at least half of it; then seal the shortest prefix of at least half the
-    budget. The prefix depends on the tail's first messages alone, and a tail only
+    budget -- except that a message larger than the whole budget is never sealed
+    together with others: the messages before it are sealed first, and it alone
+    next. The prefix depends on the tail's first messages alone, and a tail only
     grows at its end between seals, so every writer sealing at the same position
     seals the same messages (docs/segments.md, "Seals are deterministic").
     """
@@ -110,7 +112,24 @@ def seal_length(sizes: Sequence[int], new_size: int, budget: int | None) -> int:
         return 0
     running = 0
     for index, size in enumerate(sizes):
+        if size > budget:
+            return index or 1
         running += size
         if running >= half:
             return index + 1
     return len(sizes)  # unreachable: total >= half
+
+
+def seal_cuts(sizes: Sequence[int], new_size: int, budget: int | None) -> list[int]:
+    """Every seal an append makes, as the tail positions where segments end: usually
+    none or one; more when oversized messages must each be sealed on their own so
+    that the new tail stays within the budget."""
+    cuts: list[int] = []
+    offset = 0
+    while offset < len(sizes):
+        length = seal_length(sizes[offset:], new_size, budget)
+        if length == 0:
+            break
+        offset += length
+        cuts.append(offset)
+    return cuts

@@ -20,7 +20,8 @@ from synaptic_s3.core.messages import (
     ToolCall,
     UsageMetadata,
 )
-from synaptic_s3.core.store import Item, JSONValue, KeyPage, Store
+from synaptic_s3.core.store import Entry, Item, JSONValue, KeyPage, Store
+from synaptic_s3.core.wrapper import StoreWrapper
 
 __all__ = [
     "AccessDeniedError",
@@ -28,6 +29,7 @@ __all__ = [
     "ConflictError",
     "ContentBlock",
     "CorruptDataError",
+    "Entry",
     "InvalidDataError",
     "InvalidKeyError",
     "InvalidToolCall",
@@ -40,6 +42,7 @@ __all__ = [
     "StorageError",
     "StorageUnavailableError",
     "Store",
+    "StoreWrapper",
     "SynapticError",
     "ToolCall",
     "UsageMetadata",

@@ -18,13 +18,13 @@ name given by a caller can leave the scope.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from synaptic_s3.core.keys import Namespace, validate_namespace
-from synaptic_s3.core.store import DEFAULT_PAGE_SIZE, Item, JSONValue, KeyPage, Store
+from synaptic_s3.core.keys import Namespace, validate_key, validate_namespace
+from synaptic_s3.core.store import Store
+from synaptic_s3.core.wrapper import StoreWrapper
 
 USERS = "users"
 _HASH_HEX = 32
@@ -54,46 +54,30 @@ def jwt_subject(event: Mapping[str, Any]) -> str | None:
     return None
 
 
-class ScopedStore(Store):
+class ScopedStore(StoreWrapper):
     """``store`` seen under the namespace prefix ``scope``; closing it closes nothing
-    (the underlying store is shared and owned by whoever created it)."""
+    (the underlying store is shared and owned by whoever created it).
+
+    Every primitive is forwarded (:class:`~synaptic_s3.core.wrapper.StoreWrapper`), so
+    an isolated deployment sends exactly the requests an unscoped one sends. The full
+    scoped name is validated again: the scope counts towards the depth and length
+    limits of :mod:`synaptic_s3.core.keys`."""
 
     def __init__(self, store: Store, scope: Sequence[str]) -> None:
-        self._inner = store
+        super().__init__(store)
         self._scope = validate_namespace(scope)
-        self.max_concurrency = store.max_concurrency
 
     @property
     def scope(self) -> Namespace:
         return self._scope
 
-    def _ns(self, namespace: Sequence[str]) -> Namespace:
-        return self._scope + validate_namespace(namespace)
+    def _inner_namespace(self, namespace: Namespace) -> Namespace:
+        return validate_namespace(self._scope + namespace)
 
-    def _strip(self, item: Item | None) -> Item | None:
-        if item is None:
+    def _inner_address(self, namespace: Namespace, key: str) -> Namespace:
+        return validate_key(self._scope + namespace, key)[0]
+
+    def _outer_namespace(self, namespace: Namespace) -> Namespace | None:
+        if len(namespace) <= len(self._scope) or namespace[: len(self._scope)] != self._scope:
             return None
-        return dataclasses.replace(item, namespace=item.namespace[len(self._scope):])
-
-    async def get(self, namespace: Sequence[str], key: str) -> Item | None:
-        return self._strip(await self._inner.get(self._ns(namespace), key))
-
-    async def put(self, namespace: Sequence[str], key: str, value: JSONValue, *,
-                  if_version: str | None = None, if_absent: bool = False) -> str:
-        return await self._inner.put(self._ns(namespace), key, value,
-                                     if_version=if_version, if_absent=if_absent)
-
-    async def delete(self, namespace: Sequence[str], key: str) -> None:
-        await self._inner.delete(self._ns(namespace), key)
-
-    async def list_keys(self, namespace: Sequence[str], *, after: str | None = None,
-                        limit: int = DEFAULT_PAGE_SIZE) -> KeyPage:
-        return await self._inner.list_keys(self._ns(namespace), after=after, limit=limit)
-
-    async def list_namespaces(self, prefix: Sequence[str] = ()) -> list[Namespace]:
-        full = self._scope + validate_namespace(prefix, allow_empty=True)
-        found = await self._inner.list_namespaces(full)
-        return [ns[len(self._scope):] for ns in found if len(ns) > len(self._scope)]
-
-    async def delete_namespace(self, namespace: Sequence[str]) -> int:
-        return await self._inner.delete_namespace(self._ns(namespace))
+        return namespace[len(self._scope):]

@@ -27,7 +27,7 @@ import hashlib
 import os
 import shutil
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,18 +40,8 @@ from synaptic_s3.core.keys import (
     object_path,
     parse_path,
     path_order,
-    validate_key,
-    validate_namespace,
 )
-from synaptic_s3.core.store import (
-    DEFAULT_PAGE_SIZE,
-    Item,
-    JSONValue,
-    KeyPage,
-    Store,
-    decode_value,
-    encode_value,
-)
+from synaptic_s3.core.store import DEFAULT_PAGE_SIZE, Entry, KeyPage, RawItem, Store
 from synaptic_s3.store.memory import content_version
 
 _LOCK_STRIPES = 256
@@ -141,13 +131,13 @@ class FileStore(Store):
             return
         raise StorageUnavailableError(f"could not write {target}: its directory kept vanishing")
 
-    def _get(self, ns: Namespace, key: str) -> Item | None:
+    def _get(self, ns: Namespace, key: str) -> RawItem | None:
         found = self._read(object_path(ns, key))
         if found is None:
             return None
         body, stat = found
         moment = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
-        return Item(ns, key, decode_value(body, ns, key), moment, moment, content_version(body))
+        return RawItem(body, moment, moment, content_version(body))
 
     def _put(
         self, ns: Namespace, key: str, body: bytes, if_version: str | None, if_absent: bool
@@ -166,7 +156,7 @@ class FileStore(Store):
             self._write_atomically(ns, key, body, if_absent or if_version is not None)
         return content_version(body)
 
-    def _delete(self, ns: Namespace, key: str) -> None:
+    def _delete_file(self, ns: Namespace, key: str) -> None:
         path = object_path(ns, key)
         with self._locked(path):
             try:
@@ -174,7 +164,7 @@ class FileStore(Store):
             except (FileNotFoundError, NotADirectoryError):
                 return
 
-    def _list_keys(self, ns: Namespace, after: str | None, limit: int) -> KeyPage:
+    def _list_keys_sync(self, ns: Namespace, after: str | None, limit: int) -> KeyPage:
         directory = self._root / namespace_prefix(ns)
         try:
             names = os.listdir(directory)
@@ -194,7 +184,7 @@ class FileStore(Store):
         page = keys[:limit]
         return KeyPage(page, page[-1] if len(keys) > limit else None)
 
-    def _list_namespaces(self, prefix: Namespace) -> list[Namespace]:
+    def _list_namespaces_sync(self, prefix: Namespace) -> list[Namespace]:
         start = self._root / namespace_prefix(prefix) if prefix else self._root
         found: set[Namespace] = set()
         for dirpath, dirnames, filenames in os.walk(start):
@@ -224,46 +214,65 @@ class FileStore(Store):
         shutil.rmtree(trash)
         return count
 
-    # -- the Store interface ------------------------------------------------------------
+    def _delete_each(self, namespaces: Sequence[Namespace]) -> int:
+        deleted = 0
+        first_error: BaseException | None = None
+        for ns in namespaces:
+            try:
+                deleted += self._delete_namespace(ns)
+            except Exception as exc:  # noqa: BLE001 - every namespace is attempted, then raised
+                first_error = first_error or exc
+        if first_error is not None:
+            raise first_error
+        return deleted
 
-    async def get(self, namespace: Sequence[str], key: str) -> Item | None:
-        ns, key = validate_key(namespace, key)
-        return await asyncio.to_thread(self._get, ns, key)
+    def _entries(self, prefix: Namespace) -> list[Entry]:
+        start = self._root / namespace_prefix(prefix) if prefix else self._root
+        found: list[tuple[str, Entry]] = []
+        for dirpath, dirnames, filenames in os.walk(start):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            relative = Path(dirpath).relative_to(self._root).as_posix()
+            for name in filenames:
+                path = f"{relative}/{name}" if relative != "." else name
+                parsed = parse_path(path)
+                if parsed is None:
+                    continue
+                try:
+                    stat = os.stat(os.path.join(dirpath, name))
+                except (FileNotFoundError, NotADirectoryError):
+                    continue  # deleted since the directory was read
+                moment = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
+                found.append((path, Entry(parsed[0], parsed[1], moment, stat.st_size)))
+        found.sort(key=lambda pair: pair[0])
+        return [entry for _, entry in found]
 
-    async def put(
-        self,
-        namespace: Sequence[str],
-        key: str,
-        value: JSONValue,
-        *,
-        if_version: str | None = None,
-        if_absent: bool = False,
+    # -- the primitives ------------------------------------------------------------------
+
+    async def _get_raw(self, namespace: Namespace, key: str) -> RawItem | None:
+        return await asyncio.to_thread(self._get, namespace, key)
+
+    async def _put_raw(
+        self, namespace: Namespace, key: str, body: bytes, *,
+        if_version: str | None, if_absent: bool,
     ) -> str:
-        ns, key = validate_key(namespace, key)
-        if if_absent and if_version is not None:
-            raise ValueError("if_absent and if_version exclude each other")
-        body = encode_value(value, ns, key)
-        return await asyncio.to_thread(self._put, ns, key, body, if_version, if_absent)
+        return await asyncio.to_thread(self._put, namespace, key, body, if_version, if_absent)
 
-    async def delete(self, namespace: Sequence[str], key: str) -> None:
-        ns, key = validate_key(namespace, key)
-        await asyncio.to_thread(self._delete, ns, key)
+    async def _delete(self, namespace: Namespace, key: str) -> None:
+        await asyncio.to_thread(self._delete_file, namespace, key)
 
-    async def list_keys(
-        self, namespace: Sequence[str], *, after: str | None = None, limit: int = DEFAULT_PAGE_SIZE
-    ) -> KeyPage:
-        ns = validate_namespace(namespace)
-        if limit < 1:
-            raise ValueError("limit must be at least 1")
-        return await asyncio.to_thread(self._list_keys, ns, after, limit)
+    async def _list_keys(self, namespace: Namespace, after: str | None, limit: int) -> KeyPage:
+        return await asyncio.to_thread(self._list_keys_sync, namespace, after, limit)
 
-    async def list_namespaces(self, prefix: Sequence[str] = ()) -> list[Namespace]:
-        pre = validate_namespace(prefix, allow_empty=True)
-        return await asyncio.to_thread(self._list_namespaces, pre)
+    async def _list_namespaces(self, prefix: Namespace) -> list[Namespace]:
+        return await asyncio.to_thread(self._list_namespaces_sync, prefix)
 
-    async def delete_namespace(self, namespace: Sequence[str]) -> int:
-        ns = validate_namespace(namespace)
-        return await asyncio.to_thread(self._delete_namespace, ns)
+    async def _delete_namespaces(self, namespaces: Sequence[Namespace]) -> int:
+        return await asyncio.to_thread(self._delete_each, namespaces)
+
+    async def _iter_entries(self, prefix: Namespace) -> AsyncIterator[list[Entry]]:
+        entries = await asyncio.to_thread(self._entries, prefix)
+        for first in range(0, len(entries), DEFAULT_PAGE_SIZE):
+            yield entries[first : first + DEFAULT_PAGE_SIZE]
 
 
 def _fsync_dir(directory: Path) -> None:

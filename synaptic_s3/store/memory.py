@@ -10,37 +10,12 @@ from __future__ import annotations
 import bisect
 import hashlib
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
 from synaptic_s3.core.errors import ConflictError
-from synaptic_s3.core.keys import (
-    Namespace,
-    namespace_prefix,
-    object_path,
-    parse_path,
-    path_order,
-    validate_key,
-    validate_namespace,
-)
-from synaptic_s3.core.store import (
-    DEFAULT_PAGE_SIZE,
-    Item,
-    JSONValue,
-    KeyPage,
-    Store,
-    decode_value,
-    encode_value,
-)
-
-
-@dataclass(slots=True)
-class _Entry:
-    body: bytes
-    created_at: datetime
-    updated_at: datetime
-    version: str
+from synaptic_s3.core.keys import Namespace, namespace_prefix, object_path, parse_path, path_order
+from synaptic_s3.core.store import DEFAULT_PAGE_SIZE, Entry, KeyPage, RawItem, Store
 
 
 def content_version(body: bytes) -> str:
@@ -53,73 +28,57 @@ class InMemoryStore(Store):
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[str, RawItem] = {}
         self._paths: list[str] = []  # sorted, for ordered prefix listings
 
-    async def get(self, namespace: Sequence[str], key: str) -> Item | None:
-        ns, key = validate_key(namespace, key)
+    async def _get_raw(self, namespace: Namespace, key: str) -> RawItem | None:
         with self._lock:
-            entry = self._entries.get(object_path(ns, key))
-        if entry is None:
-            return None
-        return Item(ns, key, decode_value(entry.body, ns, key), entry.created_at,
-                    entry.updated_at, entry.version)
+            return self._entries.get(object_path(namespace, key))
 
-    async def put(
-        self,
-        namespace: Sequence[str],
-        key: str,
-        value: JSONValue,
-        *,
-        if_version: str | None = None,
-        if_absent: bool = False,
+    async def _put_raw(
+        self, namespace: Namespace, key: str, body: bytes, *,
+        if_version: str | None, if_absent: bool,
     ) -> str:
-        ns, key = validate_key(namespace, key)
-        if if_absent and if_version is not None:
-            raise ValueError("if_absent and if_version exclude each other")
-        body = encode_value(value, ns, key)
-        path = object_path(ns, key)
+        path = object_path(namespace, key)
         now = datetime.now(UTC)
         version = content_version(body)
         with self._lock:
             current = self._entries.get(path)
             if if_absent and current is not None:
-                raise ConflictError("an item already exists", namespace=ns, key=key)
+                raise ConflictError("an item already exists", namespace=namespace, key=key)
             if if_version is not None and (current is None or current.version != if_version):
-                raise ConflictError("the item changed since it was read", namespace=ns, key=key)
+                raise ConflictError("the item changed since it was read",
+                                    namespace=namespace, key=key)
             if current is None:
-                self._entries[path] = _Entry(body, now, now, version)
                 bisect.insort(self._paths, path)
-            else:
-                current.body, current.updated_at, current.version = body, now, version
+            created = now if current is None else current.created_at
+            self._entries[path] = RawItem(body, created, now, version)
         return version
 
-    async def delete(self, namespace: Sequence[str], key: str) -> None:
-        ns, key = validate_key(namespace, key)
-        path = object_path(ns, key)
+    async def _delete(self, namespace: Namespace, key: str) -> None:
+        path = object_path(namespace, key)
         with self._lock:
             if self._entries.pop(path, None) is not None:
                 del self._paths[bisect.bisect_left(self._paths, path)]
 
-    def _paths_under(self, prefix: str) -> list[str]:
+    def _span(self, prefix: str) -> tuple[int, int]:
+        """Where the sorted paths starting with ``prefix`` are (hold the lock)."""
         start = bisect.bisect_left(self._paths, prefix)
         end = start
         while end < len(self._paths) and self._paths[end].startswith(prefix):
             end += 1
-        return self._paths[start:end]
+        return start, end
 
-    async def list_keys(
-        self, namespace: Sequence[str], *, after: str | None = None, limit: int = DEFAULT_PAGE_SIZE
-    ) -> KeyPage:
-        ns = validate_namespace(namespace)
-        if limit < 1:
-            raise ValueError("limit must be at least 1")
+    def _paths_under(self, prefix: str) -> list[str]:
         with self._lock:
-            paths = self._paths_under(namespace_prefix(ns))
+            start, end = self._span(prefix)
+            return self._paths[start:end]
+
+    async def _list_keys(self, namespace: Namespace, after: str | None, limit: int) -> KeyPage:
         keys = []
-        for path in paths:
+        for path in self._paths_under(namespace_prefix(namespace)):
             parsed = parse_path(path)
-            if parsed is not None and parsed[0] == ns and (
+            if parsed is not None and parsed[0] == namespace and (
                 after is None or path_order(parsed[1]) > path_order(after)
             ):
                 keys.append(parsed[1])
@@ -127,19 +86,29 @@ class InMemoryStore(Store):
         page = keys[:limit]
         return KeyPage(page, page[-1] if len(keys) > limit else None)
 
-    async def list_namespaces(self, prefix: Sequence[str] = ()) -> list[Namespace]:
-        pre = validate_namespace(prefix, allow_empty=True)
-        with self._lock:
-            paths = self._paths_under(namespace_prefix(pre))
-        found = {parsed[0] for path in paths if (parsed := parse_path(path)) is not None}
-        return sorted(found)
+    async def _list_namespaces(self, prefix: Namespace) -> list[Namespace]:
+        paths = self._paths_under(namespace_prefix(prefix))
+        return sorted({parsed[0] for path in paths if (parsed := parse_path(path)) is not None})
 
-    async def delete_namespace(self, namespace: Sequence[str]) -> int:
-        ns = validate_namespace(namespace)
+    async def _delete_namespaces(self, namespaces: Sequence[Namespace]) -> int:
+        deleted = 0
         with self._lock:
-            doomed = self._paths_under(namespace_prefix(ns))
-            for path in doomed:
-                del self._entries[path]
-            start = bisect.bisect_left(self._paths, namespace_prefix(ns))
-            del self._paths[start : start + len(doomed)]
-        return len(doomed)
+            for namespace in namespaces:
+                start, end = self._span(namespace_prefix(namespace))
+                for path in self._paths[start:end]:
+                    del self._entries[path]
+                del self._paths[start:end]
+                deleted += end - start
+        return deleted
+
+    async def _iter_entries(self, prefix: Namespace) -> AsyncIterator[list[Entry]]:
+        with self._lock:
+            start, end = self._span(namespace_prefix(prefix))
+            snapshot = [(path, self._entries[path]) for path in self._paths[start:end]]
+        for first in range(0, len(snapshot), DEFAULT_PAGE_SIZE):
+            page = []
+            for path, raw in snapshot[first : first + DEFAULT_PAGE_SIZE]:
+                parsed = parse_path(path)
+                if parsed is not None:
+                    page.append(Entry(parsed[0], parsed[1], raw.updated_at, len(raw.body)))
+            yield page

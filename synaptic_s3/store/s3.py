@@ -35,27 +35,13 @@ from synaptic_s3.core.errors import (
     AccessDeniedError,
     BucketNotFoundError,
     ConflictError,
+    NotFoundError,
     StorageError,
     StorageUnavailableError,
 )
-from synaptic_s3.core.keys import (
-    Namespace,
-    namespace_prefix,
-    object_path,
-    parse_path,
-    path_order,
-    validate_key,
-    validate_namespace,
-)
-from synaptic_s3.core.store import (
-    DEFAULT_PAGE_SIZE,
-    Item,
-    JSONValue,
-    KeyPage,
-    Store,
-    decode_value,
-    encode_value,
-)
+from synaptic_s3.core.keys import Namespace, namespace_prefix, object_path, parse_path, path_order
+from synaptic_s3.core.retry import gather_bounded
+from synaptic_s3.core.store import Entry, KeyPage, RawItem, Store
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
@@ -245,56 +231,47 @@ class S3Store(Store):
     def _full_key(self, namespace: Namespace, key: str) -> str:
         return self._prefix + object_path(namespace, key)
 
-    # -- the Store interface --------------------------------------------------------------
+    # -- the primitives -------------------------------------------------------------------
 
-    async def get(self, namespace: Sequence[str], key: str) -> Item | None:
-        ns, key = validate_key(namespace, key)
+    async def _get_raw(self, namespace: Namespace, key: str) -> RawItem | None:
         client = await self.client()
+        full_key = self._full_key(namespace, key)
         for attempt in (1, 2):
             # botocore retries the request, but the body is streamed after its retry
             # loop: a body cut short or dropped mid-way is retried here, once.
             try:
-                response = await client.get_object(Bucket=self._bucket,
-                                                   Key=self._full_key(ns, key))
+                response = await client.get_object(Bucket=self._bucket, Key=full_key)
             except ClientError as exc:
                 if _code(exc) == "NoSuchKey":
                     return None
-                raise self._translate(exc, "GetObject", ns, key) from exc
+                raise self._translate(exc, "GetObject", namespace, key) from exc
             except _TRANSPORT_ERRORS as exc:
-                raise self._translate(exc, "GetObject", ns, key) from exc
+                raise self._translate(exc, "GetObject", namespace, key) from exc
             try:
                 async with response["Body"] as stream:
                     body = await stream.read()
             except _TRANSPORT_ERRORS as exc:
                 if attempt == 1:
                     continue
-                raise self._translate(exc, "GetObject", ns, key) from exc
+                raise self._translate(exc, "GetObject", namespace, key) from exc
             expected = response.get("ContentLength")
             if expected is None or expected == len(body):
                 break
             if attempt == 2:
                 raise StorageUnavailableError(
-                    f"GetObject {self._full_key(ns, key)} was cut short: "
-                    f"{len(body)} of {expected} bytes", bucket=self._bucket)
+                    f"GetObject {full_key} was cut short: {len(body)} of {expected} bytes",
+                    bucket=self._bucket)
         modified = response.get("LastModified") or datetime.now(UTC)
-        return Item(ns, key, decode_value(body, ns, key), modified, modified, response["ETag"])
+        return RawItem(body, modified, modified, response["ETag"])
 
-    async def put(
-        self,
-        namespace: Sequence[str],
-        key: str,
-        value: JSONValue,
-        *,
-        if_version: str | None = None,
-        if_absent: bool = False,
+    async def _put_raw(
+        self, namespace: Namespace, key: str, body: bytes, *,
+        if_version: str | None, if_absent: bool,
     ) -> str:
-        ns, key = validate_key(namespace, key)
-        if if_absent and if_version is not None:
-            raise ValueError("if_absent and if_version exclude each other")
         args: dict[str, Any] = {
             "Bucket": self._bucket,
-            "Key": self._full_key(ns, key),
-            "Body": encode_value(value, ns, key),
+            "Key": self._full_key(namespace, key),
+            "Body": body,
             "ContentType": "application/json",
             **self._sse_args,
         }
@@ -309,19 +286,44 @@ class S3Store(Store):
             if if_version is not None and _code(exc) == "NoSuchKey":
                 # AWS answers 404 to IfMatch on a missing object: the version is gone.
                 raise ConflictError("the item was deleted since it was read",
-                                    namespace=ns, key=key) from exc
-            raise self._translate(exc, "PutObject", ns, key) from exc
+                                    namespace=namespace, key=key) from exc
+            raise self._translate(exc, "PutObject", namespace, key) from exc
         except _TRANSPORT_ERRORS as exc:
-            raise self._translate(exc, "PutObject", ns, key) from exc
-        return response["ETag"]
+            raise self._translate(exc, "PutObject", namespace, key) from exc
+        return str(response["ETag"])
 
-    async def delete(self, namespace: Sequence[str], key: str) -> None:
-        ns, key = validate_key(namespace, key)
+    async def _delete(self, namespace: Namespace, key: str) -> None:
         client = await self.client()
         try:
-            await client.delete_object(Bucket=self._bucket, Key=self._full_key(ns, key))
+            await client.delete_object(Bucket=self._bucket, Key=self._full_key(namespace, key))
         except (ClientError, *_TRANSPORT_ERRORS) as exc:
-            raise self._translate(exc, "DeleteObject", ns, key) from exc
+            raise self._translate(exc, "DeleteObject", namespace, key) from exc
+
+    async def _copy(
+        self, src_namespace: Namespace, src_key: str, dst_namespace: Namespace, dst_key: str,
+        *, if_absent: bool,
+    ) -> str:
+        """Unconditional: one server-side ``CopyObject`` (with the store's encryption
+        settings). ``if_absent``: a GET and a ``PutObject`` with ``If-None-Match: *``,
+        because moto and SeaweedFS accept ``If-None-Match`` on ``CopyObject`` but do not
+        enforce it (they overwrite), so a conditional server-side copy could not be
+        trusted on every endpoint this store supports."""
+        if if_absent:
+            return await super()._copy(src_namespace, src_key, dst_namespace, dst_key,
+                                       if_absent=True)
+        source = self._full_key(src_namespace, src_key)
+        client = await self.client()
+        try:
+            response = await client.copy_object(
+                Bucket=self._bucket, Key=self._full_key(dst_namespace, dst_key),
+                CopySource={"Bucket": self._bucket, "Key": source}, **self._sse_args)
+        except ClientError as exc:
+            if _code(exc) == "NoSuchKey":
+                raise NotFoundError("item", object_path(src_namespace, src_key)) from exc
+            raise self._translate(exc, "CopyObject", dst_namespace, dst_key) from exc
+        except _TRANSPORT_ERRORS as exc:
+            raise self._translate(exc, "CopyObject", dst_namespace, dst_key) from exc
+        return _quoted(str(response["CopyObjectResult"]["ETag"]))
 
     async def _pages(
         self, namespace: Namespace, prefix: str, **args: Any
@@ -343,13 +345,8 @@ class S3Store(Store):
             if token is None:
                 return
 
-    async def list_keys(
-        self, namespace: Sequence[str], *, after: str | None = None, limit: int = DEFAULT_PAGE_SIZE
-    ) -> KeyPage:
-        ns = validate_namespace(namespace)
-        if limit < 1:
-            raise ValueError("limit must be at least 1")
-        prefix = self._prefix + namespace_prefix(ns)
+    async def _list_keys(self, namespace: Namespace, after: str | None, limit: int) -> KeyPage:
+        prefix = self._prefix + namespace_prefix(namespace)
         request: dict[str, Any] = {"Bucket": self._bucket, "Prefix": prefix, "Delimiter": "/"}
         if after is not None:
             request["StartAfter"] = prefix + path_order(after)
@@ -363,10 +360,10 @@ class S3Store(Store):
             try:
                 page = await client.list_objects_v2(**request)
             except (ClientError, *_TRANSPORT_ERRORS) as exc:
-                raise self._translate(exc, "ListObjectsV2", ns) from exc
+                raise self._translate(exc, "ListObjectsV2", namespace) from exc
             for entry in page.get("Contents", ()):
                 parsed = parse_path(entry["Key"][len(self._prefix):])
-                if parsed is not None and parsed[0] == ns:
+                if parsed is not None and parsed[0] == namespace:
                     keys.append(parsed[1])
             truncated = bool(page.get("IsTruncated"))
             if not truncated:
@@ -375,61 +372,61 @@ class S3Store(Store):
             request["ContinuationToken"] = page["NextContinuationToken"]
         return KeyPage(keys, keys[-1] if truncated and keys else None)
 
-    async def _object_keys(self, namespace: Namespace) -> AsyncIterator[list[str]]:
-        """Every object key under a namespace (sub-namespaces included), page by page."""
+    async def _object_pages(self, namespace: Namespace) -> AsyncIterator[list[dict[str, Any]]]:
+        """Every object under a namespace (sub-namespaces included), page by page, as
+        ListObjectsV2 describes them (``Key``, ``LastModified``, ``Size``...)."""
         prefix = self._prefix + namespace_prefix(namespace)
         async for page in self._pages(namespace, prefix):
-            yield [entry["Key"] for entry in page.get("Contents", ())]
+            yield list(page.get("Contents", ()))
 
-    async def list_namespaces(self, prefix: Sequence[str] = ()) -> list[Namespace]:
-        pre = validate_namespace(prefix, allow_empty=True)
+    async def _list_namespaces(self, prefix: Namespace) -> list[Namespace]:
         found: set[Namespace] = set()
-        async for keys in self._object_keys(pre):
-            for full in keys:
-                parsed = parse_path(full[len(self._prefix):])
+        async for objects in self._object_pages(prefix):
+            for entry in objects:
+                parsed = parse_path(entry["Key"][len(self._prefix):])
                 if parsed is not None:
                     found.add(parsed[0])
         return sorted(found)
 
-    async def delete_namespace(self, namespace: Sequence[str]) -> int:
-        ns = validate_namespace(namespace)
-        deleted = 0
-        async for keys in self._object_keys(ns):  # deleting behind a listing is safe on S3
-            if keys:
-                deleted += await self.delete_object_keys(keys, ns)
-        return deleted
+    async def _iter_entries(self, prefix: Namespace) -> AsyncIterator[list[Entry]]:
+        async for objects in self._object_pages(prefix):
+            page = []
+            for entry in objects:
+                parsed = parse_path(entry["Key"][len(self._prefix):])
+                if parsed is not None:
+                    page.append(Entry(parsed[0], parsed[1], entry["LastModified"],
+                                      int(entry.get("Size", 0))))
+            yield page
 
-    async def delete_namespaces(self, namespaces: Sequence[Sequence[str]]) -> int:
-        """Delete several namespaces with shared ``DeleteObjects`` batches: a session's
-        ``memory/<id>/`` and ``checkpoints/<id>/`` cost one batch together, not two."""
-        validated = [validate_namespace(namespace) for namespace in namespaces]
+    async def _delete_namespaces(self, namespaces: Sequence[Namespace]) -> int:
+        """Shared ``DeleteObjects`` batches: a session's ``memory/<id>/`` and
+        ``checkpoints/<id>/`` cost one batch together, not two. Deleting behind a
+        listing is safe on S3 (the continuation token does not depend on the keys)."""
         pending: list[str] = []
         deleted = 0
-        for ns in validated:
-            async for keys in self._object_keys(ns):
-                pending.extend(keys)
+        for ns in namespaces:
+            async for objects in self._object_pages(ns):
+                pending.extend(entry["Key"] for entry in objects)
                 while len(pending) >= _DELETE_BATCH:
                     deleted += await self.delete_object_keys(pending[:_DELETE_BATCH], ns)
                     del pending[:_DELETE_BATCH]
         if pending:
-            deleted += await self.delete_object_keys(pending, validated[-1])
+            deleted += await self.delete_object_keys(pending, namespaces[-1])
         return deleted
 
     async def delete_object_keys(self, keys: list[str], namespace: Namespace = ()) -> int:
         """Delete raw object keys with ``DeleteObjects`` in batches of 1,000 (at most
         :attr:`max_concurrency` batches in flight), checking every per-key error."""
         client = await self.client()
-        semaphore = asyncio.Semaphore(self.max_concurrency)
 
         async def delete_batch(batch: list[str]) -> None:
-            async with semaphore:
-                try:
-                    response = await client.delete_objects(
-                        Bucket=self._bucket,
-                        Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True},
-                    )
-                except (ClientError, *_TRANSPORT_ERRORS) as exc:
-                    raise self._translate(exc, "DeleteObjects", namespace) from exc
+            try:
+                response = await client.delete_objects(
+                    Bucket=self._bucket,
+                    Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True},
+                )
+            except (ClientError, *_TRANSPORT_ERRORS) as exc:
+                raise self._translate(exc, "DeleteObjects", namespace) from exc
             errors = [e for e in response.get("Errors", ()) if e.get("Code") != "NoSuchKey"]
             if errors:
                 sample = ", ".join(f"{e.get('Key')}: {e.get('Code')}" for e in errors[:5])
@@ -439,7 +436,7 @@ class S3Store(Store):
                 )
 
         batches = [keys[i : i + _DELETE_BATCH] for i in range(0, len(keys), _DELETE_BATCH)]
-        await asyncio.gather(*(delete_batch(batch) for batch in batches))
+        await gather_bounded((delete_batch(batch) for batch in batches), self.max_concurrency)
         return len(keys)
 
 
@@ -448,6 +445,12 @@ def _normalise_prefix(prefix: str) -> str:
     if any(part in (".", "..") for part in parts):
         raise ValueError(f"prefix {prefix!r} may not contain '.' or '..' segments")
     return "".join(part + "/" for part in parts)
+
+
+def _quoted(etag: str) -> str:
+    """ETags as GetObject returns them, in double quotes (SeaweedFS's CopyObject
+    result leaves them off), so a copy's version works with ``if_version``."""
+    return etag if etag.startswith('"') else f'"{etag}"'
 
 
 def _code(exc: ClientError) -> str:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import math
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from synaptic_s3 import ConflictError, InvalidDataError, InvalidKeyError, Store
+from synaptic_s3 import ConflictError, InvalidDataError, InvalidKeyError, NotFoundError, Store
+from synaptic_s3.core.store import Entry
 
 NS = ("things",)
 
@@ -306,3 +308,157 @@ async def test_delete_namespaces_removes_each_namespace_and_nothing_else(store: 
     deleted = await store.delete_namespaces([("memory", "s1"), ("checkpoints", "s1")])
     assert deleted == 3
     assert await store.list_namespaces() == [("checkpoints", "s10")]
+
+
+# -- the contract's shape: backends implement primitives, never the public methods ------------
+
+def test_backends_and_wrappers_leave_every_public_method_to_store(store: Store) -> None:
+    from synaptic_s3.core.store import PUBLIC_METHODS
+    from synaptic_s3.core.wrapper import StoreWrapper
+    from synaptic_s3.service.isolation import ScopedStore
+
+    for cls in (type(store), StoreWrapper, ScopedStore):
+        overridden = [name for name in PUBLIC_METHODS
+                      if getattr(cls, name) is not getattr(Store, name)]
+        assert overridden == [], f"{cls.__name__} overrides {overridden}"
+
+
+# -- copy ---------------------------------------------------------------------------------------
+
+async def test_copy_duplicates_the_value_and_leaves_the_source(store: Store) -> None:
+    await store.put(("sessions", "a"), "messages", [{"id": "m1"}, "é🙂"])
+    version = await store.copy(("sessions", "a"), "messages", ("sessions", "b"), "messages")
+    copied = await store.get(("sessions", "b"), "messages")
+    source = await store.get(("sessions", "a"), "messages")
+    assert copied is not None
+    assert source is not None
+    assert (copied.value, copied.version) == ([{"id": "m1"}, "é🙂"], version)
+    assert source.value == [{"id": "m1"}, "é🙂"]
+
+
+async def test_copy_overwrites_the_destination_by_default(store: Store) -> None:
+    await store.put(NS, "src", "new")
+    await store.put(NS, "dst", "old")
+    await store.copy(NS, "src", NS, "dst")
+    copied = await store.get(NS, "dst")
+    assert copied is not None
+    assert copied.value == "new"
+
+
+async def test_copy_if_absent_creates_a_missing_destination(store: Store) -> None:
+    await store.put(NS, "src", {"v": 1})
+    await store.copy(NS, "src", ("other",), "dst", if_absent=True)
+    copied = await store.get(("other",), "dst")
+    assert copied is not None
+    assert copied.value == {"v": 1}
+
+
+async def test_copy_if_absent_refuses_an_existing_destination(store: Store) -> None:
+    await store.put(NS, "src", "new")
+    await store.put(NS, "dst", "old")
+    with pytest.raises(ConflictError):
+        await store.copy(NS, "src", NS, "dst", if_absent=True)
+    kept = await store.get(NS, "dst")
+    assert kept is not None
+    assert kept.value == "old"
+
+
+async def test_copy_of_a_missing_source_is_not_found_and_writes_nothing(store: Store) -> None:
+    with pytest.raises(NotFoundError):
+        await store.copy(NS, "missing", NS, "dst")
+    with pytest.raises(NotFoundError):
+        await store.copy(NS, "missing", NS, "dst", if_absent=True)
+    assert await store.get(NS, "dst") is None
+
+
+async def test_copy_onto_itself_changes_nothing(store: Store) -> None:
+    version = await store.put(NS, "k", "v")
+    assert await store.copy(NS, "k", NS, "k") == version
+    with pytest.raises(ConflictError):
+        await store.copy(NS, "k", NS, "k", if_absent=True)
+
+
+async def test_concurrent_copies_if_absent_let_exactly_one_win(store: Store) -> None:
+    await asyncio.gather(*(store.put(NS, f"src{n}", n) for n in range(6)))
+
+    async def attempt(n: int) -> bool:
+        try:
+            await store.copy(NS, f"src{n}", NS, "dst", if_absent=True)
+        except ConflictError:
+            return False
+        return True
+
+    outcomes = await asyncio.gather(*(attempt(n) for n in range(6)))
+    assert outcomes.count(True) == 1
+    winner = await store.get(NS, "dst")
+    assert winner is not None
+    assert winner.value == outcomes.index(True)
+
+
+@pytest.mark.parametrize("bad", ["", ".x", "a/b"])
+async def test_copy_validates_both_addresses_before_any_io(store: Store, bad: str) -> None:
+    await store.put(NS, "src", 1)
+    with pytest.raises(InvalidKeyError):
+        await store.copy(NS, "src", NS, bad)
+    with pytest.raises(InvalidKeyError):
+        await store.copy((bad,), "src", NS, "dst")
+    assert await store.get(NS, "dst") is None
+
+
+# -- iter_entries -------------------------------------------------------------------------------
+
+async def _entries(store: Store, prefix: tuple[str, ...] = ()) -> list[Entry]:
+    return [entry async for page in store.iter_entries(prefix) for entry in page]
+
+
+async def test_iter_entries_of_an_empty_store_yields_no_page(store: Store) -> None:
+    assert [page async for page in store.iter_entries()] == []
+    assert [page async for page in store.iter_entries(("nothing",))] == []
+
+
+async def test_iter_entries_lists_items_and_sub_namespaces_in_path_order(store: Store) -> None:
+    await store.put(("memory", "s1"), "messages", [1, 2, 3])
+    await store.put(("memory", "s1", "deeper"), "k", "x")
+    await store.put(("memory", "s2"), "summary", "é")
+    await store.put(("sessions",), "s1", {})
+    entries = await _entries(store, ("memory",))
+    assert [(e.namespace, e.key) for e in entries] == [
+        (("memory", "s1", "deeper"), "k"), (("memory", "s1"), "messages"),
+        (("memory", "s2"), "summary"),
+    ]
+    everything = await _entries(store)
+    assert [(e.namespace, e.key) for e in everything][-1] == (("sessions",), "s1")
+    assert len(everything) == 4
+
+
+async def test_iter_entries_reports_size_in_bytes_and_an_aware_utc_time(store: Store) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    await store.put(NS, "k", "é")  # '"é"': 4 bytes of UTF-8
+    [entry] = await _entries(store, NS)
+    assert entry.size == 4
+    assert entry.updated_at.utcoffset() == timedelta(0)
+    assert before <= entry.updated_at <= datetime.now(UTC) + timedelta(seconds=5)
+
+
+async def test_iter_entries_matches_whole_labels_only(store: Store) -> None:
+    await store.put(("tenant", "abc"), "k", 1)
+    await store.put(("tenant", "abcd"), "k", 2)
+    await store.put(("tenant",), "abc", 3)
+    entries = await _entries(store, ("tenant", "abc"))
+    assert [(e.namespace, e.key) for e in entries] == [(("tenant", "abc"), "k")]
+
+
+@pytest.mark.parametrize(("count", "pages"), [(999, [999]), (1000, [1000]), (1001, [1000, 1])])
+async def test_iter_entries_pages_by_1000(store: Store, count: int, pages: list[int]) -> None:
+    from synaptic_s3.core.retry import gather_bounded
+
+    await gather_bounded((store.put(NS, f"k{i:05d}", i) for i in range(count)), 32)
+    sizes = [len(page) async for page in store.iter_entries(NS)]
+    keys = [entry.key for entry in await _entries(store, NS)]
+    assert sizes == pages
+    assert keys == [f"k{i:05d}" for i in range(count)]
+
+
+async def test_iter_entries_rejects_an_invalid_prefix(store: Store) -> None:
+    with pytest.raises(InvalidKeyError):
+        await _entries(store, ("ok", "a/b"))

@@ -9,35 +9,11 @@ from collections.abc import Sequence
 from synaptic_s3.core.errors import ConflictError
 from synaptic_s3.core.keys import Namespace
 from synaptic_s3.core.store import DEFAULT_PAGE_SIZE, Item, JSONValue, KeyPage, Store
+from synaptic_s3.core.wrapper import StoreWrapper
 
 
-class WrappingStore(Store):
-    """Delegates every primitive to ``inner``."""
-
-    def __init__(self, inner: Store) -> None:
-        self.inner = inner
-        self.max_concurrency = inner.max_concurrency
-
-    async def get(self, namespace: Sequence[str], key: str) -> Item | None:
-        return await self.inner.get(namespace, key)
-
-    async def put(self, namespace: Sequence[str], key: str, value: JSONValue, *,
-                  if_version: str | None = None, if_absent: bool = False) -> str:
-        return await self.inner.put(namespace, key, value, if_version=if_version,
-                                    if_absent=if_absent)
-
-    async def delete(self, namespace: Sequence[str], key: str) -> None:
-        await self.inner.delete(namespace, key)
-
-    async def list_keys(self, namespace: Sequence[str], *, after: str | None = None,
-                        limit: int = DEFAULT_PAGE_SIZE) -> KeyPage:
-        return await self.inner.list_keys(namespace, after=after, limit=limit)
-
-    async def list_namespaces(self, prefix: Sequence[str] = ()) -> list[Namespace]:
-        return await self.inner.list_namespaces(prefix)
-
-    async def delete_namespace(self, namespace: Sequence[str]) -> int:
-        return await self.inner.delete_namespace(namespace)
+class WrappingStore(StoreWrapper):
+    """Delegates every primitive to ``inner`` (the library's forwarding base)."""
 
 
 class CountingStore(WrappingStore):
