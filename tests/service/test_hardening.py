@@ -191,3 +191,17 @@ def test_storage_unavailable_is_503_with_retry_after(
     reply = api.get(f"/sessions/{sid}/messages")
     assert (reply.status, reply.code) == (503, "storage_unavailable")
     assert reply.headers["retry-after"] == "1"
+
+
+def test_a_minted_checkpoint_id_sorts_after_a_parent_from_a_fast_clock(api: Api) -> None:
+    import time
+
+    sid = api.new_session()
+    ahead = f"{time.time_ns() + 2 * 3600 * 10**9:016x}-0000"  # a writer 2 hours ahead
+    api.post(f"/sessions/{sid}/checkpoints", body={"id": ahead, "state": 1})
+    body = {"state": 2, "parent_id": ahead}
+    child = api.post(f"/sessions/{sid}/checkpoints", body=body, headers=KEY)
+    assert child.body["id"] > ahead
+    assert api.get(f"/sessions/{sid}/checkpoints/latest").body["state"] == 2
+    again = api.post(f"/sessions/{sid}/checkpoints", body=body, headers=KEY)
+    assert again.body["id"] == child.body["id"]  # still derived from the request

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.request import Request
 
 from synaptic_s3.checkpoint import Checkpoint, CheckpointConfig
 from synaptic_s3.core.errors import InvalidKeyError, NotFoundError
-from synaptic_s3.ids import checkpoint_id_from
+from synaptic_s3.ids import checkpoint_id_from, checkpoint_id_ns
 from synaptic_s3.service.context import current
 from synaptic_s3.service.errors import ApiError
 from synaptic_s3.service.idempotency import IdempotencyKey, begin, check_key, finish
@@ -58,14 +58,25 @@ def put_checkpoint(session_id: PathId, body: Annotated[Checkpoint, Body()], requ
         minting = begin(req, "putCheckpoint", f"/sessions/{session_id}/checkpoints",
                         idempotency_key)
         if "id" not in body.model_fields_set:
-            body = body.model_copy(update={
-                "id": checkpoint_id_from(minting.ms, minting.seed_bytes(session_id))})
+            body = body.model_copy(update={"id": _minted_id(body, minting.ms,
+                                                            minting.seed_bytes(session_id))})
     if minting is None or not minting.replayed:
         req.run(manager.checkpointer().put(CheckpointConfig(session_id), body))
         if minting is not None:
             finish(req, minting)
     return json_reply(201, body.to_dict(),
                       {"Location": location("sessions", session_id, "checkpoints", body.id)})
+
+
+def _minted_id(body: Checkpoint, ms: int, seed: bytes) -> str:
+    """The id of a checkpoint posted without one: derived from the request (a repeat
+    names the same checkpoint) and after its ``parent_id`` (so it is the latest even
+    when the parent came from a writer whose clock is ahead of the request's)."""
+    minted = checkpoint_id_from(ms, seed)
+    parent_ns = checkpoint_id_ns(body.parent_id) if body.parent_id else None
+    if parent_ns is not None and minted <= str(body.parent_id):
+        minted = checkpoint_id_from(parent_ns // 1_000_000 + 1, seed)
+    return minted
 
 
 @router.operation("GET", "/sessions/<session_id>/checkpoints", "listCheckpoints",
