@@ -213,3 +213,14 @@ def test_a_204_reply_carries_no_body_field(api: Api) -> None:
     deleted = api.delete(f"/sessions/{api.new_session()}")
     assert deleted.status == 204
     assert "body" not in deleted.raw
+
+
+def test_no_request_state_outlives_its_request(api: Api) -> None:
+    """The request lives in the resolver's context, which Powertools clears after each
+    event; the app itself keeps nothing of it."""
+    before = set(vars(api.app))
+    sid = api.new_session()
+    assert api.get(f"/sessions/{sid}/messages", query={"cursor": "bad"}).code == \
+        "invalid_cursor"
+    assert set(vars(api.app)) == before
+    assert api.app.resolver.context == {}
