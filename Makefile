@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint typecheck unit bench clean infra-tools infra-lint infra-smoke infra-build infra-e2e
+.PHONY: install browser docs-images run test test-tools lint typecheck unit bench clean infra-tools infra-lint infra-smoke infra-build infra-e2e
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,9 +20,22 @@ install: $(STAMP)
 run: install
 	$(BIN)/synaptic-s3 serve
 
+## browser: Debian's chromium + chromedriver for tests/console (apt, only if missing, as root)
+browser:
+	scripts/install-browser.sh
+
+## docs-images: re-take the README's console screenshots (docs/img/console-*.png) in Chromium
+docs-images: install browser
+	SYNAPTIC_UPDATE_DOCS_IMAGES=1 $(BIN)/python -m pytest -q tests/console/test_browser.py
+
 ## test: lint, type-check and run the whole test suite
-test: install lint typecheck
+test: install browser test-tools lint typecheck
 	$(BIN)/python -m pytest
+
+## test-tools: system tools some tests need (spin + gcc: the protocol model in specs/),
+## installed from Debian's packages when missing and we are root (CI); see the script
+test-tools:
+	scripts/ensure-test-tools.sh spin gcc
 
 lint: install
 	$(BIN)/ruff check .
