@@ -47,7 +47,7 @@ async def _holds_objects(manager: SessionManager, session_id: str) -> bool:
     return False
 
 
-async def _free_target(manager: SessionManager, new_id: str) -> tuple[str, bool]:
+async def free_target(manager: SessionManager, new_id: str) -> tuple[str, bool]:
     """``new_id``, or -- when an interrupted attempt left objects there without
     metadata -- the first of a sequence of ids derived from it that is complete or
     untouched, and whether it is complete. Nothing is deleted (the HTTP write role
@@ -104,7 +104,7 @@ async def fork_session(
         target = str(uuid7())
     else:
         validate_key(("sessions",), new_id)
-        target, complete = await _free_target(manager, new_id)
+        target, complete = await free_target(manager, new_id)
         if complete:
             return target  # a repeated request: that fork is complete
 

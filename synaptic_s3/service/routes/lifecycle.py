@@ -27,11 +27,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from synaptic_s3.checkpoint import CheckpointConfig
 from synaptic_s3.core.errors import LeaseHeldError, LeaseLostError
-from synaptic_s3.ids import iso_utc, uuid7_from
+from synaptic_s3.ids import iso_utc, uuid7_datetime, uuid7_from
 from synaptic_s3.lifecycle.leases import MAX_TTL, Lease
 from synaptic_s3.service.context import ServiceRequest, current
 from synaptic_s3.service.errors import ApiError
-from synaptic_s3.service.idempotency import IdempotencyKey, check_key, moment, seed_bytes
+from synaptic_s3.service.idempotency import IdempotencyKey, begin, check_key, finish
 from synaptic_s3.service.models import SessionInfo
 from synaptic_s3.service.replies import (
     BODY_ERRORS,
@@ -119,14 +119,17 @@ def acquire_lease(session_id: str, body: Annotated[LeaseRequest, Body()], reques
                   idempotency_key: IdempotencyKey = None) -> Response[Any]:
     req = current(request)
     check_key(idempotency_key)
-    ms, seed = moment(req, "acquireLease", f"/sessions/{session_id}/lease", idempotency_key)
-    token = hashlib.sha256(seed_bytes(seed, session_id, str(ms))).hexdigest()[:32]
+    minting = begin(req, "acquireLease", f"/sessions/{session_id}/lease", idempotency_key)
+    token = hashlib.sha256(minting.seed_bytes(session_id, str(minting.ms))).hexdigest()[:32]
+    if minting.replayed:  # answered before: the same lease, never a new acquisition
+        return json_reply(201, _lease_reply(_adopt(req, session_id, token)))
     try:
         lease = req.run(req.manager.acquire_lease(
             session_id, ttl=timedelta(seconds=body.ttl_seconds), owner=body.owner,
             token=token))
     except LeaseHeldError as exc:
         raise ApiError(409, "lease_held", str(exc)) from None
+    finish(req, minting)
     return json_reply(201, _lease_reply(lease))
 
 
@@ -174,17 +177,23 @@ def fork_session(session_id: str, request: Request,
                  body: Annotated[ForkRequest | None, Body()] = None,
                  idempotency_key: IdempotencyKey = None) -> Response[Any]:
     from synaptic_s3.lifecycle.forks import fork_session as fork
+    from synaptic_s3.lifecycle.forks import free_target
 
     req = current(request)
     check_key(idempotency_key)
     wanted = body or ForkRequest()
-    ms, seed = moment(req, "forkSession", f"/sessions/{session_id}/fork", idempotency_key)
-    chosen = str(uuid7_from(ms, seed_bytes(seed, "fork", session_id)))
-    new_id = req.run(fork(req.manager, session_id, messages=wanted.messages,
-                          checkpoint_id=wanted.checkpoint_id, new_id=chosen))
-    info = req.run(req.manager.get_session(new_id))
-    assert info is not None
-    return json_reply(201, info.to_dict(), {"Location": f"/sessions/{new_id}"})
+    minting = begin(req, "forkSession", f"/sessions/{session_id}/fork", idempotency_key)
+    chosen = str(uuid7_from(minting.ms, minting.seed_bytes("fork", session_id)))
+    if minting.replayed:  # answered before: never fork again (it may have been deleted)
+        new_id, _ = req.run(free_target(req.manager, chosen))
+    else:
+        new_id = req.run(fork(req.manager, session_id, messages=wanted.messages,
+                              checkpoint_id=wanted.checkpoint_id, new_id=chosen))
+        finish(req, minting)
+    created = uuid7_datetime(new_id)
+    assert created is not None  # derived ids are UUIDv7
+    info = {"id": new_id, "created_at": iso_utc(created)}
+    return json_reply(201, info, {"Location": f"/sessions/{new_id}"})
 
 
 @router.operation("DELETE", "/sessions/<session_id>/checkpoints", "pruneCheckpoints",
