@@ -169,3 +169,13 @@ def test_the_same_event_twice_acts_once(api: Api, suffix: str, body: object) -> 
     assert json.loads(first["body"]) == json.loads(second["body"])
     sessions = api.get("/sessions").body["sessions"]
     assert len(sessions) == (2 if suffix == "fork" else 1)
+
+
+def test_a_replayed_fork_after_the_fork_was_deleted_does_not_bring_it_back(api: Api) -> None:
+    source, _ = with_history(api, messages=1, checkpoints=1)
+    headers = {"Idempotency-Key": "fork-gone"}
+    first = api.post(f"/sessions/{source}/fork", headers=headers)
+    assert api.delete(f"/sessions/{first.body['id']}").status == 204
+    again = api.post(f"/sessions/{source}/fork", headers=headers)
+    assert (again.status, again.body) == (201, first.body)
+    assert api.get(f"/sessions/{first.body['id']}").code == "session_not_found"
