@@ -30,6 +30,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from synaptic_s3.core.decode import build_all as build_messages
+from synaptic_s3.core.decode import loads as fast_loads
 from synaptic_s3.core.errors import (
     ConflictError,
     CorruptDataError,
@@ -182,11 +184,11 @@ class ChatMessageHistory:
 
     async def _read_tail(self, session_id: str) -> _Tail:
         namespace = (NAMESPACE, session_id)
-        item = await self._store.get(namespace, MESSAGES_KEY)
+        item = await self._store.get_raw(namespace, MESSAGES_KEY)
         if item is None:
             self.forget(session_id)
             return _Tail(None, [], None)
-        value = item.value
+        value = fast_loads(item.body, namespace, MESSAGES_KEY)
         if not isinstance(value, list) or not all(isinstance(m, dict) for m in value):
             raise CorruptDataError("messages must be a JSON array of objects",
                                    namespace=namespace, key=MESSAGES_KEY)
@@ -240,11 +242,11 @@ class ChatMessageHistory:
 
     async def _read_segment(self, session_id: str, name: SegmentName) -> list[Raw]:
         namespace = (NAMESPACE, session_id, SEGMENTS)
-        item = await self._store.get(namespace, name.key)
+        item = await self._store.get_raw(namespace, name.key)
         if item is None:
             raise _MissingSegmentError(f"segment {name.key} is missing",
                                        namespace=namespace, key=name.key)
-        value = item.value
+        value = fast_loads(item.body, namespace, name.key)
         if (not isinstance(value, list) or len(value) != name.end - name.start
                 or not all(isinstance(m, dict) for m in value)):
             raise CorruptDataError(
@@ -326,15 +328,18 @@ class ChatMessageHistory:
 
     @staticmethod
     def _parse(session_id: str, raw: Sequence[Raw], first: int) -> list[Message]:
-        messages = []
-        for index, data in enumerate(raw, start=first):
+        try:
+            return build_messages(raw)  # exactly Message.from_dict, without pydantic's cost
+        except InvalidDataError:
+            pass
+        for index, data in enumerate(raw, start=first):  # which one, in the reference's words
             try:
-                messages.append(Message.from_dict(data))
+                Message.from_dict(data)
             except InvalidDataError as exc:
                 raise CorruptDataError(f"message {index} is invalid: {exc}",
                                        namespace=(NAMESPACE, session_id),
                                        key=MESSAGES_KEY) from exc
-        return messages
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # -- writes --------------------------------------------------------------------------
 
