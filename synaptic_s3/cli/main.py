@@ -11,7 +11,7 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -38,6 +38,7 @@ examples:
   synaptic-s3 create
   synaptic-s3 append SESSION_ID --content "Hello"
   synaptic-s3 show SESSION_ID
+  synaptic-s3 console                        # browse sessions on http://127.0.0.1:8090
   synaptic-s3 export --all -o backup.json
   synaptic-s3 import backup.json --store s3://my-bucket/sessions
 """
@@ -161,50 +162,140 @@ _ROLE_STYLE = {"human": "bold cyan", "assistant": "bold green", "system": "bold 
                "tool": "bold yellow", "chat": "bold blue", "remove": "dim"}
 
 
-def cmd_show(args: argparse.Namespace) -> int:
-    from synaptic_s3.cli.transfer import export_session
+SHOW_PAGE = 1000
+"""Messages read per request by ``show``: a long session is printed page by page."""
 
-    entry = _run_with_manager(args, lambda m: export_session(m, args.session_id))
-    if args.last is not None:
-        entry["messages"] = entry["messages"][-args.last:] if args.last else []
-    if args.json:
-        print(json.dumps(entry, indent=2, ensure_ascii=False))
+
+async def _message_pages(manager: SessionManager, session_id: str, last: int | None
+                         ) -> AsyncIterator[tuple[int, list[dict[str, Any]]]]:
+    """(total, messages) page by page, oldest first; with ``last`` only the newest
+    ``last`` (read backwards in pages, then given oldest first)."""
+    memory = manager.memory()
+    if last is None:
+        start = 0
+        while True:
+            page = await memory.page(session_id, start=start, limit=SHOW_PAGE)
+            yield page.total, [m.to_dict() for m in page.messages]
+            if page.end >= page.total or not page.messages:
+                return
+            start = page.end
+    pages: list[list[dict[str, Any]]] = []
+    end: int | None = None
+    wanted, total = last, 0
+    while wanted > 0:
+        page = await memory.page_before(session_id, end=end, limit=min(wanted, SHOW_PAGE))
+        total = max(total, page.total)
+        pages.insert(0, [m.to_dict() for m in page.messages])
+        wanted -= len(page.messages)
+        if page.start == 0 or not page.messages:
+            break
+        end = page.start
+    for chunk in pages or [[]]:
+        yield total, chunk
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from synaptic_s3.checkpoint import NAMESPACE as CHECKPOINTS
+    from synaptic_s3.checkpoint import CheckpointConfig
+    from synaptic_s3.core.errors import NotFoundError
+
+    session_id = args.session_id
+
+    async def work(manager: SessionManager) -> int:
+        info = await manager.get_session(session_id)
+        if info is None:
+            raise NotFoundError("session", session_id)
+        summary = await manager.memory().get_summary(session_id)
+        pages = _message_pages(manager, session_id, args.last)
+        if args.json:
+            await _show_json(manager, info.to_dict(), summary, pages)
+            return 0
+        count = 0
+        async for _ in manager.store.iter_keys((CHECKPOINTS, session_id)):
+            count += 1
+        latest = await manager.checkpointer().get(CheckpointConfig(session_id)) if count \
+            else None
+        await _show_rich(info.to_dict(), summary, pages, count,
+                         latest.to_dict() if latest is not None else None)
         return 0
+
+    return _run_with_manager(args, work)
+
+
+async def _show_json(manager: SessionManager, info: dict[str, str], summary: str | None,
+                     pages: AsyncIterator[tuple[int, list[dict[str, Any]]]]) -> None:
+    """The export entry of the session, written as it is read (never whole in memory)."""
+    from synaptic_s3.checkpoint import CheckpointConfig
+
+    def dump(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    write = sys.stdout.write
+    write('{\n  "session": ' + dump(info) + ',\n  "messages": [')
+    first = True
+    async for _, messages in pages:
+        for message in messages:
+            write(("\n    " if first else ",\n    ") + dump(message))
+            first = False
+    write('\n  ],\n  "summary": ' + dump(summary) + ',\n  "checkpoints": [')
+    first, after = True, None
+    while True:
+        page = await manager.checkpointer().list_page(CheckpointConfig(info["id"]),
+                                                      limit=100, after=after)
+        for checkpoint in page.checkpoints:
+            write(("\n    " if first else ",\n    ") + dump(checkpoint.to_dict()))
+            first = False
+        if page.next_after is None:
+            break
+        after = page.next_after
+    write("\n  ]\n}\n")
+
+
+async def _show_rich(info: dict[str, str], summary: str | None,
+                     pages: AsyncIterator[tuple[int, list[dict[str, Any]]]],
+                     checkpoints: int, latest: dict[str, Any] | None) -> None:
     from rich.markup import escape
     from rich.panel import Panel
     from rich.rule import Rule
 
     console = _console()
-    info = entry["session"]
     console.print(Rule(f"session {info['id']}"))
-    console.print(f"created {info['created_at']}  ·  {len(entry['messages'])} message(s)  ·  "
-                  f"{len(entry['checkpoints'])} checkpoint(s)")
-    if entry["summary"] is not None:
-        console.print(Panel(escape(entry["summary"]), title="summary", title_align="left"))
-    for message in entry["messages"]:
-        role = message["role"]
-        label = message.get("custom_role") if role == "chat" else role
-        if role == "remove":
-            console.print(f"[dim]- removes message {escape(str(message.get('id')))}[/dim]")
-            continue
-        head = f"[{_ROLE_STYLE.get(role, 'bold')}]{escape(str(label))}[/]"
-        if message.get("name"):
-            head += f" [dim]({escape(message['name'])})[/dim]"
-        if role == "tool":
-            head += f" [dim]→ call {escape(str(message.get('tool_call_id')))}[/dim]"
-        console.print(head)
-        if message.get("content"):
-            console.print("  " + escape(message["content"]).replace("\n", "\n  "))
-        for call in message.get("tool_calls") or ():
-            arguments = json.dumps(call.get("arguments"), ensure_ascii=False)
-            console.print(f"  [yellow]⚙ {escape(call.get('name', '?'))}"
-                          f"({escape(arguments)})[/yellow] [dim]id={escape(call.get('id', '?'))}"
-                          "[/dim]")
-    if entry["checkpoints"]:
-        latest = entry["checkpoints"][-1]
+    headed = False
+    async for total, messages in pages:
+        if not headed:
+            console.print(f"created {info['created_at']}  ·  {total} message(s)  ·  "
+                          f"{checkpoints} checkpoint(s)")
+            if summary is not None:
+                console.print(Panel(escape(summary), title="summary", title_align="left"))
+            headed = True
+        for message in messages:
+            _print_message(console, message)
+    if latest is not None:
         console.print(f"[dim]latest checkpoint {escape(latest['id'])}"
                       f" (next node: {escape(str(latest.get('next_node')))})[/dim]")
-    return 0
+
+
+def _print_message(console: Console, message: dict[str, Any]) -> None:
+    from rich.markup import escape
+
+    role = message["role"]
+    label = message.get("custom_role") if role == "chat" else role
+    if role == "remove":
+        console.print(f"[dim]- removes message {escape(str(message.get('id')))}[/dim]")
+        return
+    head = f"[{_ROLE_STYLE.get(role, 'bold')}]{escape(str(label))}[/]"
+    if message.get("name"):
+        head += f" [dim]({escape(message['name'])})[/dim]"
+    if role == "tool":
+        head += f" [dim]→ call {escape(str(message.get('tool_call_id')))}[/dim]"
+    console.print(head)
+    if message.get("content"):
+        console.print("  " + escape(message["content"]).replace("\n", "\n  "))
+    for call in message.get("tool_calls") or ():
+        arguments = json.dumps(call.get("arguments"), ensure_ascii=False)
+        console.print(f"  [yellow]⚙ {escape(call.get('name', '?'))}"
+                      f"({escape(arguments)})[/yellow] [dim]id={escape(call.get('id', '?'))}"
+                      "[/dim]")
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
@@ -302,26 +393,47 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_export(name: str) -> Any:
+    """The parsed JSON of an export file (``-``: standard input), or a CliError that
+    says what is wrong with it: missing, a directory, not UTF-8, not JSON, too deep."""
+    try:
+        data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    except IsADirectoryError:
+        raise CliError(f"{name}: is a directory, not an export file") from None
+    except FileNotFoundError:
+        raise CliError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise CliError(f"{name}: cannot read it: {exc.strerror or exc}") from None
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+    except RecursionError:
+        raise CliError(f"{name}: JSON nested too deeply to be an export") from None
+    except ValueError as exc:
+        raise CliError(f"{name}: not valid JSON: {exc}") from None
+
+
 def cmd_import(args: argparse.Namespace) -> int:
-    from synaptic_s3.cli.transfer import import_session, parse_export
+    from synaptic_s3.cli.transfer import import_session, parse_export, prepare_export
     from synaptic_s3.core.errors import SynapticError
 
-    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
-    try:
-        entries = parse_export(json.loads(text))
+    document = _read_export(args.file)
+    try:  # the whole file, before the first write
+        prepared = prepare_export(parse_export(document))
     except ValueError as exc:
-        raise CliError(f"{args.file}: {exc}") from None
+        raise CliError(f"{args.file}: {exc}; nothing was imported") from None
     console = _console(stderr=True)
 
     async def work(manager: SessionManager) -> tuple[list[tuple[str, str]], list[str]]:
         done: list[tuple[str, str]] = []
         failed: list[str] = []
-        with _progress(console, _show_progress(args, len(entries))) as progress:
-            task = progress.add_task("importing", total=len(entries))
-            for entry in entries:
-                old = str(entry["session"].get("id"))
+        with _progress(console, _show_progress(args, len(prepared))) as progress:
+            task = progress.add_task("importing", total=len(prepared))
+            for session in prepared:
+                old = session.info.id
                 try:
-                    done.append((old, await import_session(manager, entry,
+                    done.append((old, await import_session(manager, session,
                                                            new_id=args.new_ids)))
                 except (SynapticError, ValueError) as exc:
                     failed.append(f"{old}: {exc}")
@@ -333,7 +445,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(new if old == new else f"{old} -> {new}")
     for problem in failed:
         console.print(f"[red]not imported: {problem}[/red]")
-    console.print(f"imported {len(done)} of {len(entries)} session(s)")
+    console.print(f"imported {len(done)} of {len(prepared)} session(s)")
+    if failed:
+        console.print("running the same import again finishes what it started")
     return 1 if failed else 0
 
 
@@ -356,6 +470,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
                        ) from None
     except StoreURLError as exc:
         raise CliError(f"--store: {exc}") from None
+    return 0
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    from synaptic_s3.console.server import serve_console
+
+    try:
+        spec = parse_store_url(args.store)
+    except StoreURLError as exc:
+        raise CliError(f"--store: {exc}") from None
+    try:
+        serve_console(spec, host=args.host, port=args.port, allow_writes=args.allow_writes,
+                      verbose=args.verbose)
+    except OSError as exc:
+        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
+                       ) from None
     return 0
 
 
@@ -456,6 +586,14 @@ def build_parser() -> argparse.ArgumentParser:
                        "(default 1 MiB)")
     serve.add_argument("--verbose", action="store_true",
                        help="access log and the handler's JSON logs")
+    console = add("console", cmd_console, "browse sessions in a web page (read-only)",
+                  "Serve a web console on 127.0.0.1: sessions, conversations and checkpoints "
+                  "of --store. Read-only unless --allow-writes (delete, fork).")
+    console.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    console.add_argument("--port", type=_port, default=8090, help="port (default 8090; 0 = any)")
+    console.add_argument("--allow-writes", action="store_true",
+                         help="offer delete (and fork) behind a confirmation")
+    console.add_argument("--verbose", action="store_true", help="access log")
     return parser
 
 
