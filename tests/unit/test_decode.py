@@ -220,3 +220,50 @@ def test_loads_reports_corrupt_json_as_the_store_does(body: bytes) -> None:
 ])
 def test_loads_accepts_what_json_loads_accepts(body: bytes) -> None:
     assert same_json(loads(body, ("memory", "s"), "messages"), json.loads(body))
+
+
+# -- the history's read path: a malformed stored message is named by its position ----------
+
+
+@pytest.mark.parametrize(("segment_bytes", "bad"), [(None, 2), (400, 1), (400, 7)])
+async def test_load_names_the_position_of_a_malformed_message(segment_bytes: int | None,
+                                                              bad: int) -> None:
+    from synaptic_s3 import ChatMessageHistory, InMemoryStore
+
+    store = InMemoryStore()
+    history = ChatMessageHistory(store, segment_bytes=segment_bytes)
+    for index in range(9):
+        await history.append("s", Message.human(f"message number {index} " + "x" * 40))
+    # Corrupt the stored copy of message `bad` wherever it lives (tail or a segment).
+    objects = [(("memory", "s", "segments"), key)
+               async for key in store.iter_keys(("memory", "s", "segments"))]
+    position = 0
+    for namespace, key in [*objects, (("memory", "s"), "messages")]:
+        item = await store.get(namespace, key)
+        assert item is not None
+        start = position
+        position += len(item.value)
+        if start <= bad < position:
+            value = item.value
+            value[bad - start]["tool_calls"] = [{"id": 1, "name": "f"}]
+            await store.put(namespace, key, value)
+    assert position == 9
+    assert bool(objects) == (segment_bytes is not None)  # the 400-byte cases have segments
+    with pytest.raises(CorruptDataError, match=f"message {bad} is invalid: invalid message: "
+                                                "tool_calls.0.id: Input should be a valid string"):
+        await ChatMessageHistory(store, segment_bytes=segment_bytes).load("s")
+
+
+async def test_load_keeps_unknown_fields_and_omits_empties() -> None:
+    from synaptic_s3 import ChatMessageHistory, InMemoryStore
+
+    store = InMemoryStore()
+    stored = [{"role": "human", "content": "hi", "id": "a", "future_field": {"x": 1}},
+              {"role": "assistant", "content": "", "id": "b", "tool_calls": [],
+               "additional_kwargs": {}}]
+    await store.put(("memory", "s"), "messages", stored)
+    loaded = await ChatMessageHistory(store).load("s")
+    assert [m.to_dict() for m in loaded] == [
+        {"role": "human", "content": "hi", "id": "a", "future_field": {"x": 1}},
+        {"role": "assistant", "content": "", "id": "b"}]
+    assert loaded == [Message.from_dict(m) for m in stored]
