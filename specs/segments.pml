@@ -4,11 +4,13 @@
  * What is modelled: one session's tail object (`messages.json`: a version, a list of
  * message ids, the marker {epoch, start, prev}), its immutable segment objects keyed by
  * (epoch, start, end), writers that append their messages one by one with compare-and-swap,
- * the deterministic seal rule, crashes (a process stops for ever before any request),
- * lost answers (a tail write that succeeded but whose writer believes it failed), a reader,
- * and optionally `clear`. Every store request is one atomic step; what a process computes
- * between two requests is local. Message sizes are abstract: message m has size 1 + m % 2,
- * and the segment budget is 4, so seals happen within a few appends.
+ * the deterministic seal rule, crashes (a process stops for ever, at any step), lost
+ * answers (a tail write that succeeded but whose writer believes it failed), a reader,
+ * and optionally `clear` or the orphan sweeper. Every store request is one atomic step
+ * (S3 is strongly consistent); what a process computes between two requests is local.
+ * Message sizes are abstract: message m has size 1 + m % 2, and the segment budget is 3
+ * or 4, so seals happen within a few appends. docs/segments.md ("Model checking") says
+ * what is checked, with the numbers, and what is not modelled.
  *
  * Configurations (macros, see tests/spec/test_segments_model.py):
  *   NW, NM      writers, messages per writer (ids are 1..NW*NM, unique)
