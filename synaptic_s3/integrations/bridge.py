@@ -87,6 +87,20 @@ def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
         raise
 
 
+async def on_sync_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Await ``coroutine`` from any event loop, running it on the shared sync loop: for
+    async framework hooks that each invocation runs on a fresh loop (Strands), so a
+    store's client stays on the one loop it was made on."""
+    loop = _LOOP.loop()
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        return await coroutine
+    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, loop))
+
+
 def iterate_sync(iterator: AsyncIterator[T]) -> Iterator[T]:
     """Drive an async iterator from synchronous code, one item per round trip to the
     sync loop; stopping early closes it there."""

@@ -1,7 +1,7 @@
 """Fixtures of the console tests: a seeded store, the console over it, a real browser.
 
 The browser is Debian's ``chromium`` driven through ``chromedriver`` (installed by
-``make browser`` / scripts/install-browser.sh); the browser tests skip, saying why,
+``make browser`` / scripts/ensure-test-tools.sh); the browser tests skip, saying why,
 only when those binaries are missing.
 """
 

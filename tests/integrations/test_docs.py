@@ -16,9 +16,12 @@ import pytest
 
 pytest.importorskip("langgraph.graph")
 pytest.importorskip("agents")
+pytest.importorskip("strands")
+pytest.importorskip("claude_agent_sdk")
 pytest.importorskip("google.adk")
 
 import agents
+import strands.agent.agent
 from agents.models.multi_provider import MultiProvider
 from google.adk.models.registry import LLMRegistry
 
@@ -27,6 +30,7 @@ from synaptic_s3.testing import Endpoint, create_bucket
 from .adk_app import EchoLlm
 from .agents_app import EchoModel
 from .conftest import endpoint_env
+from .strands_app import EchoModel as StrandsEchoModel
 
 pytestmark = pytest.mark.s3
 
@@ -37,7 +41,8 @@ SNIPPETS = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), r
 def test_every_integration_has_an_example() -> None:
     text = "\n".join(SNIPPETS)
     for name in ("SynapticSaver", "SynapticStore", "AgentsSession(manager, ", "interrupt(",
-                 "AdkSessionService(", "ttl="):
+                 "AdkSessionService(", "ttl=", "ClaudeSessionStore", "StrandsSessionRepository",
+                 "StrandsStorage", "SynapticChatMessageHistory"):
         assert name in text
 
 
@@ -51,6 +56,8 @@ def test_example_runs(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(MultiProvider, "get_model", lambda self, name: EchoModel())
     monkeypatch.setattr(LLMRegistry, "new_llm", staticmethod(lambda name: EchoLlm()))
+    # Strands' default model is Bedrock: the offline stand-in instead.
+    monkeypatch.setattr(strands.agent.agent, "BedrockModel", lambda **_: StrandsEchoModel())
     agents.set_tracing_disabled(True)
     try:
         # A registered module, so LangGraph can resolve the example's type hints.
