@@ -114,9 +114,13 @@ class SessionManager:
         return session_id
 
     async def get_session(self, session_id: str) -> SessionInfo | None:
-        """The session's metadata, or ``None`` if there is no such session."""
+        """The session's metadata, or ``None`` if there is no such session. For a UUIDv7
+        id, ``created_at`` is the id's time, as in the listings (which read no object)."""
         item = await self._store.get(SESSIONS, session_id)
-        return None if item is None else _parse_info(item)
+        if item is None:
+            return None
+        info, created = _parse_info(item), uuid7_datetime(session_id)
+        return info if created is None else SessionInfo(id=info.id, created_at=iso_utc(created))
 
     async def list_sessions(self) -> list[SessionInfo]:
         """Every session (no cap), oldest first, ties broken by id."""

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 """API Gateway HTTP APIs refuse bodies over 10 MB before Lambda sees them; so do we."""
 EMULATOR_BUCKET = "synaptic-sessions"
+BODY_TIMEOUT_SECONDS = 30
+"""How long a connection may sit without sending before it is dropped."""
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -130,6 +132,7 @@ def make_request_handler(handler: Handler, *, jwt: bool, quiet: bool,
     class RequestHandler(BaseHTTPRequestHandler):
         server_version = "synaptic-s3-local"
         protocol_version = "HTTP/1.1"
+        timeout = BODY_TIMEOUT_SECONDS  # a client that stops sending is dropped
 
         def _reply_error(self, status: int, code: str, message: str) -> None:
             body = json.dumps({"error": {"code": code, "message": message,
@@ -161,7 +164,16 @@ def make_request_handler(handler: Handler, *, jwt: bool, quiet: bool,
                 self._reply_error(413, "payload_too_large",
                                   f"the body is larger than {MAX_REQUEST_BYTES} bytes")
                 return
-            body = self.rfile.read(length) if length else b""
+            try:
+                body = self.rfile.read(length) if length else b""
+            except TimeoutError:
+                self._reply_error(408, "request_timeout", "the body did not arrive in time")
+                return
+            if len(body) < length:  # the client stopped sending: never act on part of it
+                self._reply_error(400, "incomplete_body",
+                                  f"the body ended after {len(body)} of the {length} bytes "
+                                  "its Content-Length announced; nothing was done")
+                return
             claims = unverified_claims(self.headers.get("Authorization")) if jwt else None
             try:
                 event = build_event(self.command, self.path, list(self.headers.items()), body,
@@ -195,6 +207,18 @@ def make_request_handler(handler: Handler, *, jwt: bool, quiet: bool,
                 sys.stderr.write(f"{self.address_string()} - {format % args}\n")
 
     return RequestHandler
+
+
+class LocalHTTPServer(ThreadingHTTPServer):
+    """The stdlib server, quiet about clients that go away (a closed or reset
+    connection is the client's choice, not a server error worth a traceback)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 @contextlib.contextmanager
@@ -250,8 +274,7 @@ def serve(*, store_url: str, host: str = "127.0.0.1", port: int = 8080,
                                 isolation=isolation)
         request_handler = make_request_handler(lambda_handler.handler, jwt=isolation == "jwt",
                                                quiet=not verbose, console=console)
-        httpd = ThreadingHTTPServer((host, port), request_handler)
-        httpd.daemon_threads = True
+        httpd = LocalHTTPServer((host, port), request_handler)
         url = f"http://{host}:{httpd.server_address[1]}"
         if console is not None:
             console.restrict_to(host, int(httpd.server_address[1]))

@@ -133,6 +133,7 @@ class ServiceApp:
                                "the caller")
             request.scope = subject_scope(subject)
         screened = screen_event(event, self.config.max_body_bytes)
+        request.body = screened["body"]
         request.session_manager = self._manager_for(request.scope)
         self.resolver.append_context(**{CONTEXT_KEY: request})  # type: ignore[no-untyped-call]
         return self.resolver.resolve(screened, context)

@@ -11,6 +11,7 @@ tests) never see each other's requests, and nothing per request lives on the app
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -83,6 +84,13 @@ class ServiceRequest:
             return cast(T, found)
 
         return self.run(both())
+
+    def body_fields(self) -> set[str]:
+        """The top-level names the JSON body holds (what a model's defaults hide)."""
+        if self.body is None:
+            return set()
+        value = json.loads(self.body)  # parsed strictly before the route ran
+        return set(value) if isinstance(value, dict) else set()
 
     def cursor(self, kind: str, session_id: str, position: str) -> str:
         """A cursor bound to this caller, this session and this listing."""

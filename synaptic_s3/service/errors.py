@@ -16,6 +16,7 @@ from synaptic_s3.core.errors import (
     CorruptDataError,
     InvalidDataError,
     InvalidKeyError,
+    MessageConflictError,
     NotFoundError,
     StorageError,
     StorageUnavailableError,
@@ -97,6 +98,10 @@ def outcome_for(exc: BaseException) -> Outcome:
         return Outcome(404, code, str(exc), "info")
     if isinstance(exc, InvalidDataError):
         return Outcome(422, "validation_error", str(exc), "info")
+    if isinstance(exc, MessageConflictError):  # permanent: retrying cannot help
+        return Outcome(409, "message_conflict",
+                       f"message id {exc.message_id!r} is already stored with different "
+                       "content; nothing was written (use a new id for new content)", "info")
     if isinstance(exc, ConflictError):
         return Outcome(409, "conflict",
                        "the write kept losing to concurrent writers; retry the request",

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from synaptic_s3.service.errors import ApiError
+from synaptic_s3.service.routing import encode_path
 
 MAX_JSON_DEPTH = 64
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -26,6 +27,9 @@ def screen_event(event: Mapping[str, Any], max_body_bytes: int) -> dict[str, Any
     if not isinstance(event, Mapping) or not isinstance(event.get("requestContext"), Mapping):
         raise ApiError(400, "validation_error", "not an API Gateway HTTP API (v2.0) event")
     screened = dict(event)
+    raw_path = event.get("rawPath")
+    if isinstance(raw_path, str):  # ids of any characters reach their route
+        screened["rawPath"] = encode_path(raw_path)
     body = event.get("body")
     if body is None or body == "":
         screened["body"] = None

@@ -13,17 +13,43 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Annotated, Any, cast
+from urllib.parse import quote, unquote
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from pydantic import AfterValidator
 
 RouteFunction = Callable[..., Any]
 Decorator = Callable[[RouteFunction], RouteFunction]
 
-# What Powertools' route parameters can match: an id with other characters can be
-# stored by the library but not addressed in a URL, so the API refuses to create one.
+# What Powertools' route parameters can match. Ids may hold any other character too:
+# the screening percent-encodes every path segment (:func:`encode_path`), so each
+# segment matches, and :data:`PathId` decodes the parameter back.
 URL_ID_CLASS = r"[-._~()'!*:@,;=+&$%<> \[\]{}|^\w]"
-URL_ID = re.compile(f"^{URL_ID_CLASS}+$")
+_KEPT = "-._~()'!*:@,;=+&$"
+"""Characters a segment keeps as they are (besides ASCII letters and digits)."""
+
+
+def encode_path(path: str) -> str:
+    """The (percent-decoded) path with each segment percent-encoded again, ``%``
+    included, so that Powertools matches an id of any characters."""
+    return "/".join(quote(segment, safe=_KEPT, errors="surrogatepass")
+                    for segment in path.split("/"))
+
+
+def _decode_segment(value: str) -> str:
+    return unquote(value, errors="surrogatepass")
+
+
+PathId = Annotated[str, Path(description="the id, percent-encoded (UTF-8) in the URL"),
+                   AfterValidator(_decode_segment)]
+"""A session or checkpoint id taken from the path: any id the library accepts."""
+
+
+def location(*parts: str) -> str:
+    """A path to a resource, each id percent-encoded (for ``Location`` headers)."""
+    return "/" + "/".join(quote(part, safe="", errors="surrogatepass") for part in parts)
 
 
 @dataclass(frozen=True)
@@ -74,7 +100,7 @@ class RouteTable:
 
     def not_routed(self, method: str, path: str) -> tuple[int, str, str, dict[str, str]]:
         """Why no route took a request: 405 (other methods exist), 400 (an id with
-        characters no route accepts) or 404."""
+        characters no route accepts: only before the path was encoded) or 404."""
         allowed = sorted({info.method for info, _, strict in self._routes
                           if strict.match(path)})
         if allowed:

@@ -74,7 +74,8 @@ ATTACKS = [
     Attack("double-encoded dot-dot", "GET", "/sessions/%252e%252e", 404),
     Attack("double-encoded slash", "GET", "/sessions/a%252Fb", 404),
     Attack("object suffix", "GET", "/sessions/x.json", 404),
-    Attack("right-to-left override", "GET", "/sessions/%E2%80%AEabc", 400),
+    # a valid (if confusing) id: addressable like any other, and no such session
+    Attack("right-to-left override", "GET", "/sessions/%E2%80%AEabc", 404),
     Attack("U+FFFF (no XML form)", "GET", "/sessions/a%EF%BF%BFb", 400),
     Attack("U+FFFE in a checkpoint id", "POST", f"/sessions/{SID}/checkpoints", 400,
            json_body('{"id":"a\\ufffeb","state":1}'), JSON),

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -149,3 +150,78 @@ def test_event_translation() -> None:
     assert unverified_claims(f"Bearer {token}") == {"sub": "alice"}
     assert unverified_claims("Basic abc") is None
     assert unverified_claims("Bearer not-a-jwt") is None
+
+
+def _raw_exchange(url: str, request: bytes, *, half_close: bool) -> bytes:
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        sock.sendall(request)
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_a_body_shorter_than_its_content_length_is_400_and_writes_nothing(
+    server: Server
+) -> None:
+    sid = server.request("POST", "/sessions")[2]["id"]
+    body = b'{"role":"human","content":"cut"}'
+    request = (f"POST /sessions/{sid}/messages HTTP/1.1\r\nHost: x\r\n"
+               f"Content-Type: application/json\r\nContent-Length: {len(body) + 10}\r\n\r\n"
+               ).encode() + body
+    reply = _raw_exchange(server.url, request, half_close=True)
+    assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
+    assert b"incomplete_body" in reply
+    assert server.request("GET", f"/sessions/{sid}/messages")[2]["messages"] == []
+
+
+def test_clients_that_disconnect_leave_no_traceback(tmp_path: Path) -> None:
+    import socket
+    import struct
+    from urllib.parse import urlsplit
+
+    log = tmp_path / "serve.log"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("SYNAPTIC_STORE_URL", None)
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "synaptic_s3.cli", "serve", "--port", "0", "--store",
+             f"file://{tmp_path / 'data'}"], cwd=tmp_path, env=env, stdout=out,
+            stderr=subprocess.STDOUT, text=True)
+    try:
+        url = None
+        for _ in range(600):
+            match = re.search(r"API on (http://127\.0\.0\.1:\d+)", log.read_text())
+            if match and "Press Ctrl-C" in log.read_text():
+                url = match.group(1)
+                break
+            assert process.poll() is None, log.read_text()
+            time.sleep(0.1)  # waiting for the banner of a child process, not for a result
+        assert url, log.read_text()
+        server = Server(url)
+        sid = server.request("POST", "/sessions")[2]["id"]
+        server.request("POST", f"/sessions/{sid}/messages",
+                       {"messages": [{"role": "human", "content": "x" * 1000, "id": f"m{i}"}
+                                     for i in range(500)]})
+        parts = urlsplit(url)
+        for _ in range(5):  # ask for a large reply and reset the connection at once
+            sock = socket.create_connection((parts.hostname, parts.port), timeout=30)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.sendall(f"GET /sessions/{sid}/messages HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            sock.close()
+        # a short body from a client that then vanishes
+        sock = socket.create_connection((parts.hostname, parts.port), timeout=30)
+        sock.sendall(f"POST /sessions/{sid}/messages HTTP/1.1\r\nHost: x\r\n"
+                     "Content-Length: 50\r\n\r\n{".encode())
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+        assert server.request("GET", f"/sessions/{sid}")[0] == 200  # still serving
+    finally:
+        stop_process(process)
+    assert "Traceback" not in log.read_text()

@@ -129,8 +129,9 @@ def test_latest_route_wins_and_is_reserved(api: Api) -> None:
     sid = api.new_session()
     reserved = api.post(f"/sessions/{sid}/checkpoints", body={"id": "latest", "state": 1})
     assert (reserved.status, reserved.code) == (400, "invalid_id")
-    unaddressable = api.post(f"/sessions/{sid}/checkpoints", body={"id": "a#b", "state": 1})
-    assert (unaddressable.status, unaddressable.code) == (400, "invalid_id")
+    hashed = api.post(f"/sessions/{sid}/checkpoints", body={"id": "a#b", "state": 1})
+    assert hashed.status == 201  # any valid id is addressable, percent-encoded
+    assert hashed.headers["location"] == f"/sessions/{sid}/checkpoints/a%23b"
     api.post(f"/sessions/{sid}/checkpoints", body={"id": "zzz-last", "state": 2})
     assert api.get(f"/sessions/{sid}/checkpoints/latest").body["id"] == "zzz-last"
 
@@ -212,3 +213,14 @@ def test_a_204_reply_carries_no_body_field(api: Api) -> None:
     deleted = api.delete(f"/sessions/{api.new_session()}")
     assert deleted.status == 204
     assert "body" not in deleted.raw
+
+
+def test_no_request_state_outlives_its_request(api: Api) -> None:
+    """The request lives in the resolver's context, which Powertools clears after each
+    event; the app itself keeps nothing of it."""
+    before = set(vars(api.app))
+    sid = api.new_session()
+    assert api.get(f"/sessions/{sid}/messages", query={"cursor": "bad"}).code == \
+        "invalid_cursor"
+    assert set(vars(api.app)) == before
+    assert api.app.resolver.context == {}

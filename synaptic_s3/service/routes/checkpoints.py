@@ -10,9 +10,10 @@ from aws_lambda_powertools.event_handler.request import Request
 
 from synaptic_s3.checkpoint import Checkpoint, CheckpointConfig
 from synaptic_s3.core.errors import InvalidKeyError, NotFoundError
-from synaptic_s3.ids import checkpoint_id_from
+from synaptic_s3.ids import checkpoint_id_from, checkpoint_id_ns
 from synaptic_s3.service.context import current
-from synaptic_s3.service.idempotency import IdempotencyKey, check_key, moment, seed_bytes
+from synaptic_s3.service.errors import ApiError
+from synaptic_s3.service.idempotency import IdempotencyKey, begin, check_key, finish
 from synaptic_s3.service.models import CheckpointList
 from synaptic_s3.service.pagination import MAX_CURSOR_CHARS, bounded_body, too_large
 from synaptic_s3.service.replies import (
@@ -25,7 +26,7 @@ from synaptic_s3.service.replies import (
     json_reply,
     json_text_reply,
 )
-from synaptic_s3.service.routing import URL_ID, ServiceRouter
+from synaptic_s3.service.routing import PathId, ServiceRouter, location
 
 router = ServiceRouter()
 
@@ -41,22 +42,41 @@ CURSOR_KIND = "checkpoints"
                   "else the event's requestId), so a repeated request stores one checkpoint.",
                   responses=described(201, "The checkpoint as stored", Checkpoint, NOT_FOUND,
                                       BODY_ERRORS, KEY_REUSED))
-def put_checkpoint(session_id: str, body: Annotated[Checkpoint, Body()], request: Request,
+def put_checkpoint(session_id: PathId, body: Annotated[Checkpoint, Body()], request: Request,
                    idempotency_key: IdempotencyKey = None) -> Response[Any]:
     req = current(request)
     check_key(idempotency_key)
-    if body.id == LATEST or not URL_ID.match(body.id):
-        raise InvalidKeyError(f"checkpoint id {body.id!r} cannot be used in a URL "
-                              f"('{LATEST}' is reserved)")
+    if "state" not in req.body_fields():
+        raise ApiError(422, "validation_error", "body.state: Field required (null is a "
+                       "state; leaving it out is a mistake)")
+    if body.id == LATEST:
+        raise InvalidKeyError(f"checkpoint id '{LATEST}' is reserved: "
+                              f"/checkpoints/{LATEST} names the newest checkpoint")
     manager = req.require_session(session_id)
-    if "id" not in body.model_fields_set:
-        ms, seed = moment(req, "putCheckpoint", f"/sessions/{session_id}/checkpoints",
-                          idempotency_key)
-        body = body.model_copy(update={"id": checkpoint_id_from(ms, seed_bytes(seed,
-                                                                               session_id))})
-    req.run(manager.checkpointer().put(CheckpointConfig(session_id), body))
+    minting = None
+    if idempotency_key is not None or "id" not in body.model_fields_set:
+        minting = begin(req, "putCheckpoint", f"/sessions/{session_id}/checkpoints",
+                        idempotency_key)
+        if "id" not in body.model_fields_set:
+            body = body.model_copy(update={"id": _minted_id(body, minting.ms,
+                                                            minting.seed_bytes(session_id))})
+    if minting is None or not minting.replayed:
+        req.run(manager.checkpointer().put(CheckpointConfig(session_id), body))
+        if minting is not None:
+            finish(req, minting)
     return json_reply(201, body.to_dict(),
-                      {"Location": f"/sessions/{session_id}/checkpoints/{body.id}"})
+                      {"Location": location("sessions", session_id, "checkpoints", body.id)})
+
+
+def _minted_id(body: Checkpoint, ms: int, seed: bytes) -> str:
+    """The id of a checkpoint posted without one: derived from the request (a repeat
+    names the same checkpoint) and after its ``parent_id`` (so it is the latest even
+    when the parent came from a writer whose clock is ahead of the request's)."""
+    minted = checkpoint_id_from(ms, seed)
+    parent_ns = checkpoint_id_ns(body.parent_id) if body.parent_id else None
+    if parent_ns is not None and minted <= str(body.parent_id):
+        minted = checkpoint_id_from(parent_ns // 1_000_000 + 1, seed)
+    return minted
 
 
 @router.operation("GET", "/sessions/<session_id>/checkpoints", "listCheckpoints",
@@ -71,7 +91,7 @@ def put_checkpoint(session_id: str, body: Annotated[Checkpoint, Body()], request
                                           "is larger than MAX_REPLY_BYTES (reply_too_large)"
                                       )}))
 def list_checkpoints(
-    session_id: str,
+    session_id: PathId,
     request: Request,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="checkpoints per page")
                      ] = DEFAULT_PAGE,
@@ -103,7 +123,7 @@ def list_checkpoints(
                   responses=described(200, "The checkpoint", Checkpoint,
                                       {404: error_description("No such session, or no "
                                                               "checkpoint yet")}))
-def get_latest_checkpoint(session_id: str, request: Request) -> Response[Any]:
+def get_latest_checkpoint(session_id: PathId, request: Request) -> Response[Any]:
     req = current(request)
     latest = req.read_in_session(
         session_id, lambda m: m.checkpointer().get(CheckpointConfig(session_id)))
@@ -117,7 +137,8 @@ def get_latest_checkpoint(session_id: str, request: Request) -> Response[Any]:
                   responses=described(200, "The checkpoint", Checkpoint,
                                       {404: error_description("No such session or "
                                                               "checkpoint")}))
-def get_checkpoint(session_id: str, checkpoint_id: str, request: Request) -> Response[Any]:
+def get_checkpoint(session_id: PathId, checkpoint_id: PathId, request: Request
+                   ) -> Response[Any]:
     req = current(request)
     found = req.read_in_session(session_id, lambda m: m.checkpointer().get(
         CheckpointConfig(session_id, checkpoint_id)))

@@ -8,11 +8,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.request import Request
 
+from synaptic_s3.core.messages import Message
 from synaptic_s3.ids import uuid7_from
 from synaptic_s3.memory import MessagePage
 from synaptic_s3.service.context import ServiceRequest, current
 from synaptic_s3.service.errors import ApiError
-from synaptic_s3.service.idempotency import IdempotencyKey, check_key, moment, seed_bytes
+from synaptic_s3.service.idempotency import IdempotencyKey, begin, check_key, finish
 from synaptic_s3.service.models import AppendMessages, MessageBatch, MessageList, MessagePageOut
 from synaptic_s3.service.pagination import MAX_CURSOR_CHARS, bounded_body, too_large
 from synaptic_s3.service.replies import (
@@ -27,7 +28,7 @@ from synaptic_s3.service.replies import (
     json_text_reply,
     no_content,
 )
-from synaptic_s3.service.routing import ServiceRouter
+from synaptic_s3.service.routing import PathId, ServiceRouter
 
 router = ServiceRouter()
 
@@ -39,26 +40,53 @@ BACKWARD = "messages-before"
 @router.operation("POST", "/sessions/<session_id>/messages", "appendMessages",
                   tags=["messages"], summary="Append one message or a batch",
                   description="Idempotent by message id: a message whose id is already "
-                  "stored is not stored again; messages without an id get one, derived from "
-                  "the request (Idempotency-Key, else the event's requestId), so a repeated "
-                  "request stores them once.",
+                  "stored with the same content is not stored again, with other content it "
+                  "is 409 message_conflict (nothing written); one id twice in a request is "
+                  "422. Messages without an id get one, derived from the request "
+                  "(Idempotency-Key, else the event's requestId), so a repeated request "
+                  "stores them once; a repeat with the same key after the messages were "
+                  "cleared answers as the first request did and stores nothing.",
                   responses=described(201, "The messages as stored (ids filled in)",
                                       MessageList, NOT_FOUND, CONFLICT, BODY_ERRORS,
-                                      KEY_REUSED))
-def append_messages(session_id: str, body: Annotated[AppendMessages, Body()],
+                                      KEY_REUSED, {409: error_description(
+                                          "Concurrent writers kept winning (conflict; "
+                                          "retry), or a message id is already stored with "
+                                          "other content (message_conflict)")}))
+def append_messages(session_id: PathId, body: Annotated[AppendMessages, Body()],
                     request: Request, idempotency_key: IdempotencyKey = None
                     ) -> Response[Any]:
     req = current(request)
     check_key(idempotency_key)
     messages = body.messages if isinstance(body, MessageBatch) else [body]
+    _refuse_duplicate_ids(messages)
     manager = req.require_session(session_id)
-    if any(message.id is None for message in messages):
-        ms, seed = moment(req, "appendMessages", f"/sessions/{session_id}", idempotency_key)
+    if idempotency_key is not None or any(message.id is None for message in messages):
+        minting = begin(req, "appendMessages", f"/sessions/{session_id}", idempotency_key)
         for index, message in enumerate(messages):
             if message.id is None:
-                message.id = str(uuid7_from(ms, seed_bytes(seed, session_id, str(index))))
-    req.run(manager.memory().append_many(session_id, messages))
+                message.id = str(uuid7_from(minting.ms,
+                                            minting.seed_bytes(session_id, str(index))))
+        if minting.replayed:  # done before: never re-append what was cleared since
+            return json_reply(201, {"messages": [m.to_dict() for m in messages]})
+        req.run(manager.memory().append_many(session_id, messages))
+        finish(req, minting)
+    else:
+        req.run(manager.memory().append_many(session_id, messages))
     return json_reply(201, {"messages": [m.to_dict() for m in messages]})
+
+
+def _refuse_duplicate_ids(messages: list[Message]) -> None:
+    """Two messages of one request with one id: 422 before anything is written (the
+    library would keep one of them; a ``remove`` marker names the id it removes)."""
+    seen: set[str] = set()
+    for index, message in enumerate(messages):
+        if message.id is None or message.role == "remove":
+            continue
+        if message.id in seen:
+            raise ApiError(422, "validation_error",
+                           f"messages.{index}.id: id {message.id!r} appears more than once "
+                           "in this request")
+        seen.add(message.id)
 
 
 @router.operation("GET", "/sessions/<session_id>/messages", "listMessages",
@@ -74,7 +102,7 @@ def append_messages(session_id: str, body: Annotated[AppendMessages, Body()],
                                           "A parameter is invalid, or one message alone is "
                                           "larger than MAX_REPLY_BYTES (reply_too_large)")}))
 def list_messages(
-    session_id: str,
+    session_id: PathId,
     request: Request,
     limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE, description="messages per page, "
                                        "forwards (default 1000)")] = None,
@@ -137,7 +165,7 @@ def _page_reply(req: ServiceRequest, session_id: str, page: MessagePage, *, newe
 @router.operation("DELETE", "/sessions/<session_id>/messages", "clearMessages",
                   tags=["messages"], summary="Remove the messages and the summary",
                   responses=described(204, "Cleared", None, NOT_FOUND))
-def clear_messages(session_id: str, request: Request) -> Response[Any]:
+def clear_messages(session_id: PathId, request: Request) -> Response[Any]:
     req = current(request)
     manager = req.require_session(session_id)
     req.run(manager.memory().clear(session_id))

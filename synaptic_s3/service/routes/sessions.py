@@ -11,11 +11,11 @@ from aws_lambda_powertools.event_handler.request import Request
 from synaptic_s3.core.errors import NotFoundError
 from synaptic_s3.ids import iso_utc, uuid7_datetime, uuid7_from
 from synaptic_s3.service.context import current
-from synaptic_s3.service.idempotency import IdempotencyKey, moment, seed_bytes
+from synaptic_s3.service.idempotency import IdempotencyKey, begin, finish
 from synaptic_s3.service.models import SessionInfo, SessionList
 from synaptic_s3.service.pagination import MAX_CURSOR_CHARS
 from synaptic_s3.service.replies import NOT_FOUND, described, json_reply, no_content
-from synaptic_s3.service.routing import ServiceRouter
+from synaptic_s3.service.routing import PathId, ServiceRouter, location
 
 router = ServiceRouter()
 
@@ -33,14 +33,19 @@ def _session_info(session_id: str) -> dict[str, str]:
 @router.operation("POST", "/sessions", "createSession", tags=["sessions"],
                   summary="Create a session",
                   description="Idempotent: a repeat of the same event, or of a request "
-                  "with the same Idempotency-Key, returns the same session.",
+                  "with the same Idempotency-Key, returns the same session. A repeat with "
+                  "the same key after the session was deleted answers as the first request "
+                  "did and does not create it again.",
                   responses=described(201, "The new session", SessionInfo))
 def create_session(request: Request, idempotency_key: IdempotencyKey = None) -> Response[Any]:
     req = current(request)
-    ms, seed = moment(req, "createSession", "/sessions", idempotency_key)
-    chosen = str(uuid7_from(ms, seed_bytes(seed, "session")))
-    session_id = req.run(req.manager.create_session(session_id=chosen))
-    return json_reply(201, _session_info(session_id), {"Location": f"/sessions/{session_id}"})
+    minting = begin(req, "createSession", "/sessions", idempotency_key)
+    session_id = str(uuid7_from(minting.ms, minting.seed_bytes("session")))
+    if not minting.replayed:  # a replay after a delete must not bring the session back
+        req.run(req.manager.create_session(session_id=session_id))
+        finish(req, minting)
+    return json_reply(201, _session_info(session_id), {"Location": location("sessions",
+                                                                            session_id)})
 
 
 @router.operation("GET", "/sessions", "listSessions", tags=["sessions"],
@@ -66,7 +71,7 @@ def list_sessions(
 @router.operation("GET", "/sessions/<session_id>", "getSession", tags=["sessions"],
                   summary="Get a session",
                   responses=described(200, "The session", SessionInfo, NOT_FOUND))
-def get_session(session_id: str, request: Request) -> Response[Any]:
+def get_session(session_id: PathId, request: Request) -> Response[Any]:
     req = current(request)
     info = req.run(req.manager.get_session(session_id))
     if info is None:
@@ -77,7 +82,7 @@ def get_session(session_id: str, request: Request) -> Response[Any]:
 @router.operation("DELETE", "/sessions/<session_id>", "deleteSession", tags=["sessions"],
                   summary="Delete a session and everything it owns",
                   responses=described(204, "Deleted", None, NOT_FOUND))
-def delete_session(session_id: str, request: Request) -> Response[Any]:
+def delete_session(session_id: PathId, request: Request) -> Response[Any]:
     req = current(request)
     manager = req.require_session(session_id)
     req.run(manager.delete_session(session_id))
