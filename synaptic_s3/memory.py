@@ -456,11 +456,16 @@ class ChatMessageHistory:
             bounds = [0, *cuts]
             segments = [SegmentName(epoch, tail.start + low, tail.start + high)
                         for low, high in itertools.pairwise(bounds)]
-            await gather_bounded(
-                (self._write_segment(session_id, name,
-                                     tail.messages[name.start - tail.start:name.end - tail.start])
-                 for name in segments),
-                self._store.max_concurrency)
+            try:
+                await gather_bounded(
+                    (self._write_segment(
+                        session_id, name,
+                        tail.messages[name.start - tail.start:name.end - tail.start])
+                     for name in segments),
+                    self._store.max_concurrency)
+            except ConflictError:
+                await self._drop_if_dead(session_id, segments)  # those that were written
+                raise
             newest = segments[-1]
             marker = TailMarker(epoch, newest.end, newest.start)
             sealed_ids = {_identity(m): m
