@@ -19,9 +19,10 @@ holds only the checkpoints: no "latest" pointer object to keep consistent.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
@@ -71,7 +72,20 @@ class Checkpoint(BaseModel):
     def __init__(self, state: Any = None, /, **fields: Any) -> None:
         if "state" not in fields:
             fields["state"] = state
+        generated = "id" not in fields
+        if generated and isinstance(fields.get("parent_id"), str):
+            # A generated id sorts after its parent's, even if this machine's clock is
+            # behind the parent's writer: "latest" is the greatest id.
+            fields["id"] = new_checkpoint_id(after=fields["parent_id"])
         super().__init__(**fields)
+        if generated:
+            self.__pydantic_fields_set__.discard("id")  # minted here, not given
+
+    @property
+    def id_was_generated(self) -> bool:
+        """Whether the id was minted here rather than given by the caller (only a
+        generated id may be moved forward by :meth:`StoreCheckpointer.put`)."""
+        return "id" not in self.model_fields_set
 
     @classmethod
     def from_dict(cls, data: Any) -> Checkpoint:
@@ -89,20 +103,110 @@ class Checkpoint(BaseModel):
         return self.model_dump(mode="json")
 
 
+@dataclass(slots=True)
+class TailSearch:
+    """The pure part of finding the newest key when more than a page lies after
+    ``low`` and nothing after ``high`` (nanosecond bounds): which probe to send next,
+    and what a probe's answer teaches. Tested without a store
+    (``tests/unit/test_latest_checkpoint.py``).
+
+    The last full page tells the write rate (``span`` ns per page), so:
+
+    1. "top": guess that the thread is still being written and probe half a page
+       before now (an active thread: done in this one probe), or read on from the
+       known keys when less than half a page is expected after them;
+    2. "gallop": else step forward from the known keys by 1, 2, 4... spans;
+    3. "bisect": once a probe came back empty, halve the window.
+
+    Every step either ends the search or narrows ``[low, high]``.
+    """
+
+    low: int
+    high: int
+    now: int
+    mode: Literal["top", "gallop", "bisect"] = "top"
+    multiplier: int = 1
+
+    def next_step(self, first_ns: int | None, last_ns: int | None
+                  ) -> tuple[Literal["walk", "read_on", "probe"], int]:
+        """The next action given the newest page's first and last key times:
+        ``walk`` (list on to the end), ``read_on`` (list after the page) or
+        ``probe`` at the returned nanosecond."""
+        if last_ns is not None and self.low < last_ns < self.high:
+            self.low = last_ns  # everything up to the page's last key is known to exist
+        if self.high - self.low <= 1:
+            return "walk", 0
+        span = last_ns - first_ns if first_ns is not None and last_ns is not None else 0
+        if span <= 0:
+            self.mode = "bisect"
+        if self.mode == "top":
+            guess = min(self.high, self.now) - span // 2
+            if guess <= self.low:
+                return "read_on", 0
+        elif self.mode == "gallop":
+            guess = self.low + span * self.multiplier
+            self.multiplier *= 2
+        else:
+            guess = (self.low + self.high) // 2
+        if not self.low < guess < self.high:
+            guess = (self.low + self.high) // 2
+        return "probe", guess
+
+    def read_on(self) -> None:
+        """Reading on found more than a page: gallop from there."""
+        self.mode = "gallop"
+
+    def probed(self, guess: int, *, empty: bool) -> None:
+        """A probe at ``guess`` found nothing (``empty``) or more than a page."""
+        if empty:
+            self.high = guess
+            self.mode = "gallop" if self.mode == "top" else "bisect"
+        else:
+            self.low = guess
+            if self.mode == "top":
+                self.mode = "gallop"
+
+
 class StoreCheckpointer:
     """Put, get (by id or latest) and list the checkpoints of a thread."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, remembered_threads: int = 1024) -> None:
         self._store = store
+        self._remembered_threads = remembered_threads
+        self._newest: OrderedDict[str, str] = OrderedDict()
 
     @property
     def store(self) -> Store:
         return self._store
 
+    def _saw(self, thread_id: str, checkpoint_id: str | None) -> None:
+        """Remember the greatest checkpoint id this process has seen for the thread."""
+        if checkpoint_id is None or self._remembered_threads <= 0:
+            return
+        known = self._newest.get(thread_id)
+        if known is None or checkpoint_id > known:
+            self._newest[thread_id] = checkpoint_id
+        self._newest.move_to_end(thread_id)
+        while len(self._newest) > self._remembered_threads:
+            self._newest.popitem(last=False)
+
     async def put(self, config: CheckpointConfig, checkpoint: Checkpoint) -> None:
         """Store ``checkpoint`` under ``config.thread_id`` (its key is its id; putting
-        the same checkpoint again is harmless)."""
+        the same checkpoint again is harmless).
+
+        A generated id that does not sort after its ``parent_id`` and after every id
+        this instance has seen for the thread (this machine's clock is behind another
+        writer's) is moved forward first, on the object passed in, so the checkpoint
+        just written is the thread's latest. Ids given by the caller are kept as they
+        are. Independent processes rely on their clocks agreeing (NTP keeps them well
+        within the margin "latest" allows; see docs)."""
+        if checkpoint.id_was_generated:
+            floor = max(filter(None, (checkpoint.parent_id, self._newest.get(config.thread_id))),
+                        default=None)
+            if floor is not None and checkpoint.id <= floor:
+                checkpoint.id = new_checkpoint_id(after=floor)
         await self._store.put((NAMESPACE, config.thread_id), checkpoint.id, checkpoint.to_dict())
+        self._saw(config.thread_id, checkpoint.id)
 
     async def get(self, config: CheckpointConfig) -> Checkpoint | None:
         """The checkpoint named by ``config.checkpoint_id``, else the latest one."""
@@ -134,10 +238,17 @@ class StoreCheckpointer:
         page = await self._store.list_keys(namespace, after=after, limit=limit)
         items = await self._store.get_many(namespace, page.keys)
         checkpoints = [self._parse(config.thread_id, item.key, item.value) for item in items]
+        if page.keys:
+            self._saw(config.thread_id, page.keys[-1])
         return CheckpointPage(checkpoints, page.next_after)
 
     async def latest_id(self, thread_id: str) -> str | None:
         """The greatest checkpoint id of the thread, found without a full listing."""
+        latest = await self._find_latest_id(thread_id)
+        self._saw(thread_id, latest)
+        return latest
+
+    async def _find_latest_id(self, thread_id: str) -> str | None:
         namespace = (NAMESPACE, thread_id)
         validate_key(namespace, "probe")
 
@@ -170,55 +281,29 @@ class StoreCheckpointer:
         probe: Callable[[int], Awaitable[KeyPage]],
     ) -> str | None:
         """Find the last key when more than a page lies after ``low`` and nothing after
-        ``high``. The last full page tells the write rate (``span`` ns per page), so:
-
-        1. "top": guess that the thread is still being written and probe half a page
-           before now (an active thread: done in this one probe);
-        2. "gallop": else step forward from the known keys by 1, 2, 4... spans;
-        3. "bisect": once a probe came back empty, halve the window.
-
-        Each probe either ends the search or moves ``low`` or ``high``.
-        """
-        mode = "top"
-        multiplier = 1
+        ``high``: the I/O around :class:`TailSearch`'s decisions."""
+        search = TailSearch(low=low, high=high, now=now)
         while True:
-            first_ns = checkpoint_id_ns(page.keys[0])
-            last_ns = checkpoint_id_ns(page.keys[-1])
-            if last_ns is not None and low < last_ns < high:
-                low = last_ns  # everything up to the page's last key is known to exist
-            if high - low <= 1:
+            action, guess = search.next_step(checkpoint_id_ns(page.keys[0]),
+                                             checkpoint_id_ns(page.keys[-1]))
+            if action == "walk":
                 return await self._walk_to_end(namespace, page.keys[-1])
-            span = last_ns - first_ns if first_ns is not None and last_ns is not None else 0
-            if span <= 0:
-                mode = "bisect"
-            if mode == "top":
-                guess = min(high, now) - span // 2
-                if guess <= low:
-                    # Less than half a page is expected after the known keys: read on
-                    # from the last of them, which also ends the search if it is right.
-                    found = await self._store.list_keys(
-                        namespace, after=page.keys[-1], limit=_PROBE_PAGE)
-                    if found.next_after is None:
-                        return found.keys[-1] if found.keys else page.keys[-1]
-                    page, mode = found, "gallop"
-                    continue
-            elif mode == "gallop":
-                guess = low + span * multiplier
-                multiplier *= 2
-            else:
-                guess = (low + high) // 2
-            if not low < guess < high:
-                guess = (low + high) // 2
+            if action == "read_on":
+                # Less than half a page is expected after the known keys: read on
+                # from the last of them, which also ends the search if it is right.
+                found = await self._store.list_keys(
+                    namespace, after=page.keys[-1], limit=_PROBE_PAGE)
+                if found.next_after is None:
+                    return found.keys[-1] if found.keys else page.keys[-1]
+                page = found
+                search.read_on()
+                continue
             found = await probe(guess)
-            if not found.keys:
-                high = guess
-                mode = "gallop" if mode == "top" else "bisect"
-            elif found.next_after is None:
+            if found.keys and found.next_after is None:
                 return found.keys[-1]
-            else:
-                low, page = guess, found
-                if mode == "top":
-                    mode = "gallop"
+            search.probed(guess, empty=not found.keys)
+            if found.keys:
+                page = found
 
     async def _walk_to_end(self, namespace: tuple[str, str], after: str | None) -> str | None:
         last: str | None = after
@@ -231,7 +316,10 @@ class StoreCheckpointer:
 
     async def _load(self, thread_id: str, checkpoint_id: str) -> Checkpoint | None:
         item = await self._store.get((NAMESPACE, thread_id), checkpoint_id)
-        return None if item is None else self._parse(thread_id, checkpoint_id, item.value)
+        if item is None:
+            return None
+        self._saw(thread_id, checkpoint_id)
+        return self._parse(thread_id, checkpoint_id, item.value)
 
     @staticmethod
     def _parse(thread_id: str, key: str, value: Any) -> Checkpoint:

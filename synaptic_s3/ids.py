@@ -75,26 +75,33 @@ def iso_utc(moment: datetime) -> str:
 
 class _CheckpointIdGenerator:
     """``<ns since epoch as 16 hex digits>-<4 hex digit counter>``, as the Rust crate
-    writes them; strictly increasing in this process even within one nanosecond tick."""
+    writes them; strictly increasing in this process even within one nanosecond tick,
+    and, given ``after``, greater than that id too (a parent's id, the newest id seen
+    for a thread), whatever this machine's clock says."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._last_ns = 0
         self._counter = 0
 
-    def __call__(self) -> str:
+    def __call__(self, after: str | None = None) -> str:
+        floor = _parse_generated(after) if after is not None else None
         with self._lock:
-            ns = time.time_ns()
-            if ns <= self._last_ns:
-                ns = self._last_ns
-                self._counter += 1
-                if self._counter > 0xFFFF:
-                    ns += 1
-                    self._counter = 0
-            else:
-                self._counter = 0
-            self._last_ns = ns
-            return f"{ns:016x}-{self._counter:04x}"
+            ns, counter = time.time_ns(), 0
+            last = (self._last_ns, self._counter)
+            if floor is not None and floor > last:
+                last = floor
+            if (ns, counter) <= last:
+                ns, counter = last[0], last[1] + 1
+                if counter > 0xFFFF:
+                    ns, counter = ns + 1, 0
+            self._last_ns, self._counter = ns, counter
+            return f"{ns:016x}-{counter:04x}"
+
+
+def _parse_generated(checkpoint_id: str) -> tuple[int, int] | None:
+    match = _CHECKPOINT_ID_RE.match(checkpoint_id)
+    return (int(match.group(1), 16), int(match.group(2), 16)) if match else None
 
 
 new_checkpoint_id = _CheckpointIdGenerator()

@@ -24,8 +24,8 @@ from synaptic_s3.core.errors import ConflictError, CorruptDataError
 from synaptic_s3.core.keys import validate_key
 from synaptic_s3.core.store import Item, Store
 from synaptic_s3.ids import iso_utc, uuid7, uuid7_datetime
+from synaptic_s3.memory import DEFAULT_SEGMENT_BYTES, ChatMessageHistory
 from synaptic_s3.memory import NAMESPACE as MEMORY
-from synaptic_s3.memory import ChatMessageHistory
 
 if TYPE_CHECKING:
     from synaptic_s3.integrations.openai_agents import AgentsSession
@@ -71,9 +71,9 @@ def _parse_time(text: str) -> datetime:
 class SessionManager:
     """The entry point: sessions, their memory and their checkpoints over one store."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, segment_bytes: int | None = DEFAULT_SEGMENT_BYTES) -> None:
         self._store = store
-        self._memory = ChatMessageHistory(store)
+        self._memory = ChatMessageHistory(store, segment_bytes=segment_bytes)
         self._checkpointer = StoreCheckpointer(store)
 
     @property

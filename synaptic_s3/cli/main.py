@@ -11,7 +11,7 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -161,50 +161,140 @@ _ROLE_STYLE = {"human": "bold cyan", "assistant": "bold green", "system": "bold 
                "tool": "bold yellow", "chat": "bold blue", "remove": "dim"}
 
 
-def cmd_show(args: argparse.Namespace) -> int:
-    from synaptic_s3.cli.transfer import export_session
+SHOW_PAGE = 1000
+"""Messages read per request by ``show``: a long session is printed page by page."""
 
-    entry = _run_with_manager(args, lambda m: export_session(m, args.session_id))
-    if args.last is not None:
-        entry["messages"] = entry["messages"][-args.last:] if args.last else []
-    if args.json:
-        print(json.dumps(entry, indent=2, ensure_ascii=False))
+
+async def _message_pages(manager: SessionManager, session_id: str, last: int | None
+                         ) -> AsyncIterator[tuple[int, list[dict[str, Any]]]]:
+    """(total, messages) page by page, oldest first; with ``last`` only the newest
+    ``last`` (read backwards in pages, then given oldest first)."""
+    memory = manager.memory()
+    if last is None:
+        start = 0
+        while True:
+            page = await memory.page(session_id, start=start, limit=SHOW_PAGE)
+            yield page.total, [m.to_dict() for m in page.messages]
+            if page.end >= page.total or not page.messages:
+                return
+            start = page.end
+    pages: list[list[dict[str, Any]]] = []
+    end: int | None = None
+    wanted, total = last, 0
+    while wanted > 0:
+        page = await memory.page_before(session_id, end=end, limit=min(wanted, SHOW_PAGE))
+        total = max(total, page.total)
+        pages.insert(0, [m.to_dict() for m in page.messages])
+        wanted -= len(page.messages)
+        if page.start == 0 or not page.messages:
+            break
+        end = page.start
+    for chunk in pages or [[]]:
+        yield total, chunk
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from synaptic_s3.checkpoint import NAMESPACE as CHECKPOINTS
+    from synaptic_s3.checkpoint import CheckpointConfig
+    from synaptic_s3.core.errors import NotFoundError
+
+    session_id = args.session_id
+
+    async def work(manager: SessionManager) -> int:
+        info = await manager.get_session(session_id)
+        if info is None:
+            raise NotFoundError("session", session_id)
+        summary = await manager.memory().get_summary(session_id)
+        pages = _message_pages(manager, session_id, args.last)
+        if args.json:
+            await _show_json(manager, info.to_dict(), summary, pages)
+            return 0
+        count = 0
+        async for _ in manager.store.iter_keys((CHECKPOINTS, session_id)):
+            count += 1
+        latest = await manager.checkpointer().get(CheckpointConfig(session_id)) if count \
+            else None
+        await _show_rich(info.to_dict(), summary, pages, count,
+                         latest.to_dict() if latest is not None else None)
         return 0
+
+    return _run_with_manager(args, work)
+
+
+async def _show_json(manager: SessionManager, info: dict[str, str], summary: str | None,
+                     pages: AsyncIterator[tuple[int, list[dict[str, Any]]]]) -> None:
+    """The export entry of the session, written as it is read (never whole in memory)."""
+    from synaptic_s3.checkpoint import CheckpointConfig
+
+    def dump(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    write = sys.stdout.write
+    write('{\n  "session": ' + dump(info) + ',\n  "messages": [')
+    first = True
+    async for _, messages in pages:
+        for message in messages:
+            write(("\n    " if first else ",\n    ") + dump(message))
+            first = False
+    write('\n  ],\n  "summary": ' + dump(summary) + ',\n  "checkpoints": [')
+    first, after = True, None
+    while True:
+        page = await manager.checkpointer().list_page(CheckpointConfig(info["id"]),
+                                                      limit=100, after=after)
+        for checkpoint in page.checkpoints:
+            write(("\n    " if first else ",\n    ") + dump(checkpoint.to_dict()))
+            first = False
+        if page.next_after is None:
+            break
+        after = page.next_after
+    write("\n  ]\n}\n")
+
+
+async def _show_rich(info: dict[str, str], summary: str | None,
+                     pages: AsyncIterator[tuple[int, list[dict[str, Any]]]],
+                     checkpoints: int, latest: dict[str, Any] | None) -> None:
     from rich.markup import escape
     from rich.panel import Panel
     from rich.rule import Rule
 
     console = _console()
-    info = entry["session"]
     console.print(Rule(f"session {info['id']}"))
-    console.print(f"created {info['created_at']}  ·  {len(entry['messages'])} message(s)  ·  "
-                  f"{len(entry['checkpoints'])} checkpoint(s)")
-    if entry["summary"] is not None:
-        console.print(Panel(escape(entry["summary"]), title="summary", title_align="left"))
-    for message in entry["messages"]:
-        role = message["role"]
-        label = message.get("custom_role") if role == "chat" else role
-        if role == "remove":
-            console.print(f"[dim]- removes message {escape(str(message.get('id')))}[/dim]")
-            continue
-        head = f"[{_ROLE_STYLE.get(role, 'bold')}]{escape(str(label))}[/]"
-        if message.get("name"):
-            head += f" [dim]({escape(message['name'])})[/dim]"
-        if role == "tool":
-            head += f" [dim]→ call {escape(str(message.get('tool_call_id')))}[/dim]"
-        console.print(head)
-        if message.get("content"):
-            console.print("  " + escape(message["content"]).replace("\n", "\n  "))
-        for call in message.get("tool_calls") or ():
-            arguments = json.dumps(call.get("arguments"), ensure_ascii=False)
-            console.print(f"  [yellow]⚙ {escape(call.get('name', '?'))}"
-                          f"({escape(arguments)})[/yellow] [dim]id={escape(call.get('id', '?'))}"
-                          "[/dim]")
-    if entry["checkpoints"]:
-        latest = entry["checkpoints"][-1]
+    headed = False
+    async for total, messages in pages:
+        if not headed:
+            console.print(f"created {info['created_at']}  ·  {total} message(s)  ·  "
+                          f"{checkpoints} checkpoint(s)")
+            if summary is not None:
+                console.print(Panel(escape(summary), title="summary", title_align="left"))
+            headed = True
+        for message in messages:
+            _print_message(console, message)
+    if latest is not None:
         console.print(f"[dim]latest checkpoint {escape(latest['id'])}"
                       f" (next node: {escape(str(latest.get('next_node')))})[/dim]")
-    return 0
+
+
+def _print_message(console: Console, message: dict[str, Any]) -> None:
+    from rich.markup import escape
+
+    role = message["role"]
+    label = message.get("custom_role") if role == "chat" else role
+    if role == "remove":
+        console.print(f"[dim]- removes message {escape(str(message.get('id')))}[/dim]")
+        return
+    head = f"[{_ROLE_STYLE.get(role, 'bold')}]{escape(str(label))}[/]"
+    if message.get("name"):
+        head += f" [dim]({escape(message['name'])})[/dim]"
+    if role == "tool":
+        head += f" [dim]→ call {escape(str(message.get('tool_call_id')))}[/dim]"
+    console.print(head)
+    if message.get("content"):
+        console.print("  " + escape(message["content"]).replace("\n", "\n  "))
+    for call in message.get("tool_calls") or ():
+        arguments = json.dumps(call.get("arguments"), ensure_ascii=False)
+        console.print(f"  [yellow]⚙ {escape(call.get('name', '?'))}"
+                      f"({escape(arguments)})[/yellow] [dim]id={escape(call.get('id', '?'))}"
+                      "[/dim]")
 
 
 def cmd_delete(args: argparse.Namespace) -> int:

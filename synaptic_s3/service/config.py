@@ -8,6 +8,10 @@
                                three above (the local server sets it)
 ``ISOLATION_MODE``             ``none`` (default) or ``jwt``: per-subject prefixes
 ``MAX_BODY_BYTES``             largest request body accepted (default 1 MiB; < 6 MB)
+``MAX_REPLY_BYTES``            largest reply body (default 5 MiB; at most 6 MiB - 64 KiB):
+                               pages end early, a lone item over it is a 422
+``CURSOR_SECRET``              key of the pagination cursors' HMAC (default: derived
+                               from the store's URL); 16 or more characters
 ``SSE_MODE``                   ``AES256`` or ``aws:kms``: encryption asked for on every write
 ``SSE_KMS_KEY_ID``             the KMS key for ``SSE_MODE=aws:kms`` (bucket keys are on)
 ``S3_CONNECT_TIMEOUT``         seconds (default 2)
@@ -37,6 +41,11 @@ from synaptic_s3.service.store_url import (
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
 """Lambda's synchronous invocation payload cap; MAX_BODY_BYTES must stay below it."""
+DEFAULT_MAX_REPLY_BYTES = 5 * 1024 * 1024
+MAX_REPLY_CAP = LAMBDA_PAYLOAD_LIMIT - 64 * 1024
+"""The most MAX_REPLY_BYTES may be: Lambda's cap, less room for the status and headers."""
+MIN_REPLY_BYTES = 1024
+MIN_CURSOR_SECRET = 16
 ISOLATION_MODES = ("none", "jwt")
 DEFAULT_SERVICE_NAME = "synaptic-s3"
 DEFAULT_METRICS_NAMESPACE = "SynapticS3"
@@ -65,6 +74,8 @@ class ServiceConfig:
     isolation: str = "none"
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_cached_scopes: int = 32
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
+    cursor_secret: str | None = None
     """ISOLATION_MODE=jwt: how many subjects' managers (and their history caches) a
     container keeps; all share one store and one S3 client."""
 
@@ -108,4 +119,22 @@ class ServiceConfig:
             raise ConfigError(f"MAX_BODY_BYTES must be an integer, not {raw_limit!r}") from None
         if not 1 <= max_body < LAMBDA_PAYLOAD_LIMIT:
             raise ConfigError(f"MAX_BODY_BYTES must be between 1 and {LAMBDA_PAYLOAD_LIMIT - 1}")
-        return cls(store=store, isolation=isolation, max_body_bytes=max_body)
+        max_reply = _int_setting(env, "MAX_REPLY_BYTES", DEFAULT_MAX_REPLY_BYTES,
+                                 MIN_REPLY_BYTES, MAX_REPLY_CAP)
+        secret = env.get("CURSOR_SECRET", "").strip() or None
+        if secret is not None and len(secret) < MIN_CURSOR_SECRET:
+            raise ConfigError(f"CURSOR_SECRET must be at least {MIN_CURSOR_SECRET} characters")
+        return cls(store=store, isolation=isolation, max_body_bytes=max_body,
+                   max_reply_bytes=max_reply, cursor_secret=secret)
+
+
+def _int_setting(env: Mapping[str, str], name: str, default: int, low: int, high: int
+                 ) -> int:
+    raw = env.get(name, "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, not {value}")
+    return value

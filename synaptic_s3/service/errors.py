@@ -57,10 +57,18 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "checkpoint_not_found": (404, "no such checkpoint (or no checkpoint at all, for latest)"),
     "route_not_found": (404, "no route for this path"),
     "method_not_allowed": (405, "the path exists but not with this method"),
+    "invalid_idempotency_key": (400, "the Idempotency-Key header is not 1-200 printable "
+                                "ASCII characters"),
     "conflict": (409, "a conditional write kept losing to concurrent writers; retry"),
+    "message_conflict": (409, "a message id is already stored with different content; "
+                         "nothing was written"),
     "payload_too_large": (413, "the body is larger than MAX_BODY_BYTES"),
     "unsupported_media_type": (415, "bodies must be application/json (UTF-8)"),
     "validation_error": (422, "the body or a parameter does not match the schema"),
+    "idempotency_key_reused": (422, "the Idempotency-Key was used before with another "
+                               "request"),
+    "reply_too_large": (422, "one message or checkpoint alone is larger than "
+                        "MAX_REPLY_BYTES; read it with the library"),
     "internal_error": (500, "a bug or a misconfiguration; see the logs for the request_id"),
     "corrupt_data": (500, "a stored object could not be decoded"),
     "storage_unavailable": (503, "the storage backend failed after retries; retry later"),

@@ -15,8 +15,9 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
-from synaptic_s3.service.app import METRICS_ON, ServiceApp, logger, metrics
+from synaptic_s3.service.app import ServiceApp
 from synaptic_s3.service.config import ConfigError, ServiceConfig
+from synaptic_s3.service.telemetry import METRICS_ON, logger, metrics
 
 runner = asyncio.Runner()
 """The container's one event loop; the S3 client lives on it across invocations."""

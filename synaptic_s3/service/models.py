@@ -60,15 +60,30 @@ class SessionList(BaseModel):
 
 
 class MessageList(BaseModel):
-    """The messages of a session, oldest first, in the synaptic wire format."""
+    """Messages in the synaptic wire format, in the order given."""
 
     messages: list[Message]
 
 
+class MessagePageOut(BaseModel):
+    """One page of a session's messages, oldest first. Reading forwards (``limit``,
+    ``cursor``) the reply has ``next_cursor``; reading backwards (``last``) it has
+    ``prev_cursor``. ``null``: there is nothing further that way."""
+
+    messages: list[Message]
+    next_cursor: str | None = Field(
+        default=None, description="forwards: pass as cursor for the next page")
+    prev_cursor: str | None = Field(
+        default=None, description="with last: pass as cursor (with last) for the page "
+        "before this one")
+
+
 class CheckpointList(BaseModel):
-    """Every checkpoint of a session, oldest first."""
+    """One page of a session's checkpoints, oldest first; pass ``next_cursor`` as
+    ``cursor`` for the next page (``null`` on the last)."""
 
     checkpoints: list[Checkpoint]
+    next_cursor: str | None
 
 
 class ErrorDetail(BaseModel):
@@ -92,6 +107,7 @@ __all__ = [
     "Message",
     "MessageBatch",
     "MessageList",
+    "MessagePageOut",
     "SessionInfo",
     "SessionList",
     "SummaryIn",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -420,3 +421,41 @@ async def test_a_stored_checkpoint_of_the_wrong_shape_is_corrupt(store: Store) -
     await store.put(("checkpoints", "t"), "c1", {"no": "state"})
     with pytest.raises(CorruptDataError, match="c1"):
         await StoreCheckpointer(store).get(CheckpointConfig("t", "c1"))
+
+
+# -- checkpoint ids and writers' clocks --------------------------------------------------
+
+
+async def test_a_checkpoint_after_a_parent_from_a_fast_clock_is_the_latest(store: Store) -> None:
+    checkpointer = StoreCheckpointer(store)
+    config = CheckpointConfig(thread_id="clock")
+    ahead = Checkpoint({"step": 1}, id=f"{time.time_ns() + 2 * 3600 * 10**9:016x}-0000")
+    await checkpointer.put(config, ahead)
+    child = Checkpoint({"step": 2}, parent_id=ahead.id)
+    await checkpointer.put(config, child)
+    latest = await checkpointer.get(config)
+    assert latest is not None
+    assert latest.state == {"step": 2}
+
+
+async def test_a_generated_id_moves_past_every_id_this_process_saw(store: Store) -> None:
+    checkpointer = StoreCheckpointer(store)
+    config = CheckpointConfig(thread_id="clock")
+    ahead = Checkpoint({"step": 1}, id=f"{time.time_ns() + 2 * 3600 * 10**9:016x}-0000")
+    await StoreCheckpointer(store).put(config, ahead)  # another writer, clock ahead
+    assert (await checkpointer.get(config)) is not None  # this process sees it
+    mine = Checkpoint({"step": 2})  # no parent given
+    await checkpointer.put(config, mine)
+    assert mine.id > ahead.id
+    latest = await checkpointer.get(config)
+    assert latest is not None
+    assert latest.state == {"step": 2}
+
+
+async def test_a_checkpoint_id_given_by_the_caller_is_kept(store: Store) -> None:
+    checkpointer = StoreCheckpointer(store)
+    config = CheckpointConfig(thread_id="clock")
+    await checkpointer.put(config, Checkpoint({"n": 1}, id="ffff0000000000000-0000"))
+    mine = Checkpoint({"n": 2}, id="0000000000000001-0000")
+    await checkpointer.put(config, mine)
+    assert mine.id == "0000000000000001-0000"

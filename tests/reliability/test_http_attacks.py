@@ -208,7 +208,8 @@ def test_the_session_survives_every_attack(harness: Harness, session_id: str) ->
         send(harness, attack, session_id)
     assert harness.handle(make_event("GET", f"/sessions/{session_id}")).body == before
     messages = harness.handle(make_event("GET", f"/sessions/{session_id}/messages")).body
-    assert messages == {"messages": []}  # no refused append left anything behind
+    # no refused append left anything behind
+    assert messages == {"messages": [], "next_cursor": None}
 
 
 def test_no_request_of_the_module_left_the_prefix(harness: Harness) -> None:

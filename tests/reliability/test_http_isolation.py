@@ -17,7 +17,6 @@ import pytest
 from werkzeug.test import Client
 
 from synaptic_s3.service.isolation import subject_scope
-from synaptic_s3.service.pagination import encode_cursor
 from synaptic_s3.testing import Endpoint
 from tests.reliability.service_harness import Harness, Reply, bearer
 
@@ -140,14 +139,21 @@ def test_listing_shows_only_ones_own_sessions_whatever_the_cursor(
 ) -> None:
     own = users[attacker].session_id
     victim_sid = users[victim].session_id
-    for query in ("", "?limit=1000", f"?cursor={encode_cursor(victim_sid)}",
-                  f"?cursor={encode_cursor('0')}", "?cursor=" + encode_cursor("00000000")):
+    def signed(subject: str, after: str) -> str:
+        """A cursor as if the attacker knew the cursor key (the default is derived from
+        the store URL): it still only names a place in the attacker's own listing."""
+        return harness.app.cursors.encode("sessions", subject_scope(subject), "", after)
+
+    for query in ("", "?limit=1000", f"?cursor={signed(attacker, victim_sid)}",
+                  f"?cursor={signed(attacker, '0')}", f"?cursor={signed(attacker, '00000000')}"):
         since = len(harness.proxy.exchanges)
         reply = call(harness, attacker, "GET", f"/sessions{query}")
         assert reply.status == 200
         listed = [info["id"] for info in reply.body["sessions"]]
         assert set(listed) <= {own}, query
         assert harness.strays(attacker, since) == []
+    victims_cursor = call(harness, attacker, "GET", f"/sessions?cursor={signed(victim, '0')}")
+    assert (victims_cursor.status, victims_cursor.code) == (400, "invalid_cursor")
 
 
 def test_every_object_lives_under_its_owners_prefix(

@@ -103,12 +103,14 @@ def runner() -> Iterator[asyncio.Runner]:
         yield loop_runner
 
 
-def _make_api(endpoint: Endpoint, runner: asyncio.Runner, isolation: str) -> Iterator[Api]:
+def _make_api(endpoint: Endpoint, runner: asyncio.Runner, isolation: str,
+              **settings: Any) -> Iterator[Api]:
     prefix = f"svc-{uuid.uuid4().hex[:12]}"
     spec = StoreSpec("s3", bucket=BUCKET, prefix=prefix,
                      options={"endpoint_url": endpoint.url, "region": endpoint.region})
     store = S3Store(BUCKET, prefix=prefix, **endpoint.boto3_kwargs())
-    app = ServiceApp(ServiceConfig(store=spec, isolation=isolation), runner, store=store)
+    app = ServiceApp(ServiceConfig(store=spec, isolation=isolation, **settings), runner,
+                     store=store)
     yield Api(app, endpoint, prefix)
     runner.run(app.close())
 

@@ -143,3 +143,32 @@ def test_help_everywhere(capsys: pytest.CaptureFixture[str]) -> None:
         out = capsys.readouterr().out
         assert "--store" in out
         assert f"usage: synaptic-s3 {command}" in out
+
+
+def test_show_pages_through_a_long_session(
+    capsys: pytest.CaptureFixture[str], store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``show`` reads page by page (never ``load``), forwards and, with --last, backwards."""
+    from synaptic_s3.cli import main as cli
+    from synaptic_s3.memory import ChatMessageHistory
+
+    sid = run(capsys, "create", "--store", store)[1].strip()
+    contents = [f"m{index}" for index in range(7)]
+    for content in contents:
+        run(capsys, "append", sid, "--content", content, "--store", store)
+    capsys.readouterr()
+
+    async def no_whole_load(*args: object, **kwargs: object) -> None:
+        raise AssertionError("show must page, not load the whole history")
+
+    monkeypatch.setattr(ChatMessageHistory, "load", no_whole_load)
+    monkeypatch.setattr(cli, "SHOW_PAGE", 3)
+    entry = json.loads(run(capsys, "show", sid, "--json", "--store", store)[1])
+    assert [m["content"] for m in entry["messages"]] == contents
+    for last, expected in ((5, contents[2:]), (7, contents), (9, contents), (0, [])):
+        out = run(capsys, "show", sid, "--json", "--last", str(last), "--store", store)[1]
+        assert [m["content"] for m in json.loads(out)["messages"]] == expected, last
+    code, out, _ = run(capsys, "show", sid, "--store", store)
+    assert code == 0
+    assert "7 message(s)" in out
+    assert all(content in out for content in contents)

@@ -7,8 +7,15 @@ from pathlib import Path
 import pytest
 
 from synaptic_s3 import FileStore, InMemoryStore
-from synaptic_s3.service.config import DEFAULT_MAX_BODY_BYTES, ConfigError, ServiceConfig
-from synaptic_s3.service.pagination import decode_cursor, encode_cursor
+from synaptic_s3.service.config import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_REPLY_BYTES,
+    MAX_REPLY_CAP,
+    ConfigError,
+    ServiceConfig,
+)
+from synaptic_s3.service.errors import ApiError
+from synaptic_s3.service.pagination import CursorSigner
 from synaptic_s3.service.store_url import StoreURLError, parse_store_url
 
 
@@ -80,11 +87,48 @@ def test_bad_store_urls(url: str) -> None:
 
 
 def test_cursor_round_trip() -> None:
-    for session_id in ("01900000-0000-7000-8000-000000000000", "legacy id é"):
-        cursor = encode_cursor(session_id)
+    signer = CursorSigner(b"k" * 32)
+    for position in ("01900000-0000-7000-8000-000000000000", "legacy id é", "0", "123"):
+        cursor = signer.encode("sessions", ("users", "ab"), "", position)
         assert cursor.isascii()
         assert "=" not in cursor
-        assert decode_cursor(cursor) == session_id
+        assert signer.decode(cursor, "sessions", ("users", "ab"), "") == position
+
+
+@pytest.mark.parametrize(("kind", "scope", "session", "key"), [
+    ("messages", ("users", "ab"), "", b"k" * 32),      # another listing
+    ("sessions", ("users", "cd"), "", b"k" * 32),      # another caller
+    ("sessions", ("users", "ab"), "s2", b"k" * 32),    # another session
+    ("sessions", ("users", "ab"), "", b"j" * 32),      # another deployment (key)
+])
+def test_a_cursor_is_bound_to_its_listing_caller_session_and_key(
+    kind: str, scope: tuple[str, ...], session: str, key: bytes
+) -> None:
+    cursor = CursorSigner(b"k" * 32).encode("sessions", ("users", "ab"), "", "7")
+    with pytest.raises(ApiError) as caught:
+        CursorSigner(key).decode(cursor, kind, scope, session)
+    assert caught.value.code == "invalid_cursor"
+
+
+def test_reply_limit_and_cursor_secret_come_from_the_environment() -> None:
+    default = ServiceConfig.from_env({"SESSIONS_BUCKET": "b"})
+    assert (default.max_reply_bytes, default.cursor_secret) == (DEFAULT_MAX_REPLY_BYTES, None)
+    assert DEFAULT_MAX_REPLY_BYTES == 5 * 1024 * 1024
+    set_ = ServiceConfig.from_env({"SESSIONS_BUCKET": "b", "MAX_REPLY_BYTES": str(MAX_REPLY_CAP),
+                                   "CURSOR_SECRET": "s" * 16})
+    assert (set_.max_reply_bytes, set_.cursor_secret) == (MAX_REPLY_CAP, "s" * 16)
+
+
+@pytest.mark.parametrize("env", [
+    {"MAX_REPLY_BYTES": str(MAX_REPLY_CAP + 1)},     # over Lambda's cap (less headers)
+    {"MAX_REPLY_BYTES": str(6 * 1024 * 1024)},
+    {"MAX_REPLY_BYTES": "1023"},
+    {"MAX_REPLY_BYTES": "5MB"},
+    {"CURSOR_SECRET": "short"},
+])
+def test_bad_reply_limit_or_secret_is_refused(env: dict[str, str]) -> None:
+    with pytest.raises(ConfigError, match=next(iter(env))):
+        ServiceConfig.from_env({"SESSIONS_BUCKET": "b", **env})
 
 
 def test_lambda_s3_settings_have_bounded_timeouts_by_default() -> None:

@@ -17,6 +17,7 @@ from tests.service.conftest import Api
 pytestmark = pytest.mark.s3
 
 JSON_HEADERS = {"content-type": "application/json"}
+EMPTY = {"messages": [], "next_cursor": None}
 
 
 @pytest.mark.parametrize(("body", "fragment"), [
@@ -39,7 +40,7 @@ def test_invalid_messages_are_422_with_the_reason(api: Api, body: Any, fragment:
                      headers=JSON_HEADERS)
     assert (reply.status, reply.code) == (422, "validation_error"), reply.body
     assert fragment in reply.body["error"]["message"]
-    assert api.get(f"/sessions/{sid}/messages").body == {"messages": []}
+    assert api.get(f"/sessions/{sid}/messages").body == EMPTY
 
 
 @pytest.mark.parametrize("body", [[{"role": "human", "content": "x"}], "text", 42, None, True])
@@ -49,7 +50,7 @@ def test_bodies_must_be_json_objects(api: Api, body: Any) -> None:
                      headers=JSON_HEADERS)
     assert (reply.status, reply.code) == (400, "invalid_json"), reply.body
     assert "must be a JSON object" in reply.body["error"]["message"]
-    assert api.get(f"/sessions/{sid}/messages").body == {"messages": []}
+    assert api.get(f"/sessions/{sid}/messages").body == EMPTY
 
 
 def test_remove_marker_is_accepted(api: Api) -> None:
@@ -226,10 +227,10 @@ def test_server_errors_hide_internals(api: Api, monkeypatch: pytest.MonkeyPatch,
                                       error: Exception, status: int, code: str) -> None:
     sid = api.new_session()
 
-    async def fail(self: ChatMessageHistory, session_id: str) -> Any:
+    async def fail(self: ChatMessageHistory, session_id: str, **kwargs: Any) -> Any:
         raise error
 
-    monkeypatch.setattr(ChatMessageHistory, "load", fail)
+    monkeypatch.setattr(ChatMessageHistory, "page", fail)
     reply = api.get(f"/sessions/{sid}/messages")
     assert (reply.status, reply.code) == (status, code)
     assert "secret" not in json.dumps(reply.body)

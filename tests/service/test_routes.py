@@ -66,7 +66,8 @@ def test_messages_round_trip(any_api: Api) -> None:
 
     last_two = api.get(f"/sessions/{sid}/messages", query={"last": "2"}).body["messages"]
     assert [m["role"] for m in last_two] == ["chat", "system"]  # newest two, oldest first
-    assert api.get(f"/sessions/{sid}/messages", query={"last": "0"}).body == {"messages": []}
+    assert api.get(f"/sessions/{sid}/messages", query={"last": "0"}).body == {"messages": [],
+                                                                      "prev_cursor": None}
     assert len(api.get(f"/sessions/{sid}/messages",
                        query={"last": "99"}).body["messages"]) == 5
 
@@ -78,7 +79,7 @@ def test_messages_round_trip(any_api: Api) -> None:
 
     cleared = api.delete(f"/sessions/{sid}/messages")
     assert cleared.status == 204
-    assert api.get(f"/sessions/{sid}/messages").body == {"messages": []}
+    assert api.get(f"/sessions/{sid}/messages").body == {"messages": [], "next_cursor": None}
     assert api.get(f"/sessions/{sid}").status == 200  # clear keeps the session
 
 
@@ -100,7 +101,7 @@ def test_checkpoints(any_api: Api) -> None:
     sid = api.new_session()
     none = api.get(f"/sessions/{sid}/checkpoints/latest")
     assert (none.status, none.code) == (404, "checkpoint_not_found")
-    assert api.get(f"/sessions/{sid}/checkpoints").body == {"checkpoints": []}
+    assert api.get(f"/sessions/{sid}/checkpoints").body == {"checkpoints": [], "next_cursor": None}
 
     first = api.post(f"/sessions/{sid}/checkpoints",
                      body={"state": {"n": 1}, "next_node": "agent", "metadata": {"k": "v"}})

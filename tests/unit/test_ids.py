@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -103,3 +105,19 @@ def test_checkpoint_id_from_differs_by_seed() -> None:
 def test_checkpoint_id_from_sorts_by_time_whatever_the_seed() -> None:
     ids = [checkpoint_id_from(MS + step, bytes([255 - step])) for step in range(50)]
     assert ids == sorted(ids)
+
+
+def test_a_checkpoint_id_after_a_future_id_sorts_after_it() -> None:
+    future = f"{time.time_ns() + 2 * 3600 * 10**9:016x}-0007"
+    assert new_checkpoint_id(after=future) > future
+
+
+def test_a_checkpoint_id_after_a_full_counter_moves_to_the_next_nanosecond() -> None:
+    future = f"{time.time_ns() + 30 * 24 * 3600 * 10**9:016x}-ffff"  # past any earlier floor
+    minted = new_checkpoint_id(after=future)
+    assert minted > future
+    assert minted.endswith("-0000")
+
+
+def test_a_checkpoint_id_after_a_foreign_id_is_just_a_new_id() -> None:
+    assert re.match(r"^[0-9a-f]{16}-[0-9a-f]{4}$", new_checkpoint_id(after="not-generated"))
