@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 
 import aioboto3
 from aiobotocore.config import AioConfig
+from aiobotocore.session import AioSession
 from botocore.exceptions import ClientError
 
 from synaptic_s3.core.errors import (
@@ -45,6 +46,7 @@ from synaptic_s3.core.errors import (
 from synaptic_s3.core.keys import Namespace, namespace_prefix, object_path, parse_path, path_order
 from synaptic_s3.core.retry import gather_bounded
 from synaptic_s3.core.store import Entry, KeyPage, RawItem, Store
+from synaptic_s3.store import s3_timestamps as timestamps
 from synaptic_s3.store.s3_clients import LoopClients
 from synaptic_s3.store.s3_errors import TRANSPORT_ERRORS, error_code, error_status, translate
 
@@ -91,11 +93,8 @@ class S3Store(Store):
         self._prefix = _normalise_prefix(prefix)
         self._endpoint_url = endpoint_url
         self._region_name = region_name
-        self._session = session or aioboto3.Session(
-            aws_access_key_id=aws_access_key_id,
-            aws_secret_access_key=aws_secret_access_key,
-            aws_session_token=aws_session_token,
-        )
+        self._session = session or _new_session(
+            aws_access_key_id, aws_secret_access_key, aws_session_token)
         self.max_concurrency = max_concurrency
         self._config = AioConfig(
             max_pool_connections=max_concurrency,
@@ -406,6 +405,21 @@ class S3Store(Store):
         batches = [keys[i : i + _DELETE_BATCH] for i in range(0, len(keys), _DELETE_BATCH)]
         await gather_bounded((delete_batch(batch) for batch in batches), self.max_concurrency)
         return len(keys)
+
+
+def _new_session(
+    access_key_id: str | None, secret_access_key: str | None, session_token: str | None,
+) -> aioboto3.Session:
+    """A session whose clients parse timestamps fast (:mod:`s3_timestamps`); a session
+    passed in by the caller is left as it is."""
+    core = AioSession()
+    timestamps.install(core)
+    return aioboto3.Session(
+        botocore_session=core,
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret_access_key,
+        aws_session_token=session_token,
+    )
 
 
 def _normalise_prefix(prefix: str) -> str:
