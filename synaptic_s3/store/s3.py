@@ -285,10 +285,11 @@ class S3Store(Store):
         *, if_absent: bool,
     ) -> str:
         """Unconditional: one server-side ``CopyObject`` (with the store's encryption
-        settings). ``if_absent``: a GET and a ``PutObject`` with ``If-None-Match: *``,
-        because moto and SeaweedFS accept ``If-None-Match`` on ``CopyObject`` but do not
-        enforce it (they overwrite), so a conditional server-side copy could not be
-        trusted on every endpoint this store supports."""
+        settings). ``if_absent``: a GET and a ``PutObject`` with ``If-None-Match: *``.
+        AWS and SeaweedFS enforce ``If-None-Match`` on ``CopyObject`` too, but moto
+        (5.2) accepts it and overwrites anyway, so a conditional server-side copy
+        could not be trusted on every endpoint this store supports; the conditional
+        PUT is enforced by all of them (the conformance suite checks it)."""
         if if_absent:
             return await super()._copy(src_namespace, src_key, dst_namespace, dst_key,
                                        if_absent=True)
