@@ -29,7 +29,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 import aioboto3
@@ -165,16 +164,9 @@ class S3Store(Store):
         await self._clients.close()
 
     async def __aenter__(self) -> Self:
+        """Open the running loop's client now (so errors show at ``async with``)."""
         await self.client()
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def ensure_bucket(self) -> None:
         """Create the bucket if it does not exist (local servers, tests, the CLI)."""
