@@ -23,7 +23,6 @@ safe), and one whose id is stored with *other* content is refused with
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
@@ -360,15 +359,22 @@ class ChatMessageHistory:
         if len(set(identities)) != len(identities):
             raise InvalidDataError("two messages of one append share an id")
         namespace = (NAMESPACE, session_id)
+        attempted: list[tuple[int, tuple[bool, Any]]] = []
         for attempt in range(self._max_attempts):
             cached = self._cache.get(session_id)
             tail = cached if cached is not None else await self._read_tail(session_id)
+            if await self._landed_earlier(session_id, tail, attempted):
+                return  # a tail write reported lost had in fact been applied
             new = await self._not_yet_stored(session_id, tail, incoming, fresh)
             if not new:
                 return  # every message is already stored: a retried append
             try:
                 await self._commit(session_id, tail, new)
             except ConflictError:
+                # Lost to another writer, or our write landed and only its answer was
+                # lost (the retried PUT then meets our own version): remember where
+                # the batch would be, which stays its position for ever if it landed.
+                attempted.append((tail.total, _identity(new[0])))
                 self.conflicts += 1
                 self.forget(session_id)
                 if cached is None or attempt > 0:
@@ -379,6 +385,26 @@ class ChatMessageHistory:
             f"append kept losing to concurrent writers ({self._max_attempts} attempts)",
             namespace=namespace, key=MESSAGES_KEY,
         )
+
+    async def _landed_earlier(self, session_id: str, tail: _Tail,
+                              attempted: list[tuple[int, tuple[bool, Any]]]) -> bool:
+        """Whether a batch this call wrote (its first message's position and identity)
+        is in the history after all. Positions never change while a history lives, so
+        this finds it even after seals moved it out of the tail and the newest segment
+        (where an id lookup would miss it and append it twice; docs/segments.md)."""
+        for position, identity in attempted:
+            if position >= tail.total:
+                continue
+            if position >= tail.start:
+                found = tail.messages[position - tail.start]
+            else:
+                raw, _, _ = await self._read_range(session_id, position, position + 1)
+                if not raw:
+                    continue
+                found = raw[0]
+            if _identity(found) == identity:
+                return True
+        return False
 
     async def _not_yet_stored(self, session_id: str, tail: _Tail, incoming: list[Raw],
                               fresh: set[str]) -> list[Raw]:
@@ -522,35 +548,37 @@ class ChatMessageHistory:
     async def clear(self, session_id: str) -> None:
         """Remove the session's messages (tail and every segment) and its summary.
 
-        The tail goes first, so readers see an empty history at once; then every
-        segment of a dead epoch (all of them, unless a writer has started a new
-        history meanwhile, whose segments stay)."""
+        Fenced as docs/segments.md describes (and specs/segments.pml checks): read the
+        tail, list the segments, replace the tail by ``[]`` conditionally on the version
+        read (so every writer that read the old tail fails its next write, and what was
+        listed can never be referenced again), delete what was listed, then the tail.
+        Deleting segments first, or sparing "the live epoch", would race a first seal
+        in flight and lose acknowledged messages."""
         namespace = (NAMESPACE, session_id)
+        segments = (NAMESPACE, session_id, SEGMENTS)
         self.forget(session_id)
-        # return_exceptions: if one delete fails, the other still finishes before the
-        # error is raised, rather than running on after this call has returned.
-        outcomes = await asyncio.gather(
-            self._store.delete(namespace, MESSAGES_KEY),
-            self._store.delete(namespace, SUMMARY_KEY),
-            return_exceptions=True,
-        )
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
-        await self.remove_dead_segments(session_id)
+        for attempt in range(self._max_attempts):
+            tail = await self._read_tail(session_id)
+            listed = [key async for key in self._store.iter_keys(segments)]
+            try:
+                await self._store.put(namespace, MESSAGES_KEY, [],
+                                      if_version=tail.version, if_absent=tail.version is None)
+            except ConflictError:
+                self.forget(session_id)
+                await self._backoff.sleep(attempt)
+                continue
+            break
+        else:
+            raise ConflictError(
+                f"clear kept losing to concurrent writers ({self._max_attempts} attempts)",
+                namespace=namespace, key=MESSAGES_KEY)
+        await gather_bounded(
+            [*(self._store.delete(segments, key) for key in listed),
+             self._store.delete(namespace, SUMMARY_KEY)],
+            self._store.max_concurrency)
+        # Appends that landed on the empty tail meanwhile are cleared with it.
+        await self._store.delete(namespace, MESSAGES_KEY)
         self.forget(session_id)
-
-    async def remove_dead_segments(self, session_id: str) -> int:
-        """Delete segments that the current tail does not reference and never can
-        (another epoch's, or any when there is no tail); return how many."""
-        tail = await self._read_tail(session_id)
-        live = tail.marker.epoch if tail.marker is not None else None
-        namespace = (NAMESPACE, session_id, SEGMENTS)
-        dead = [key async for key in self._store.iter_keys(namespace)
-                if (name := SegmentName.parse(key)) is None or name.epoch != live]
-        await gather_bounded((self._store.delete(namespace, key) for key in dead),
-                             self._store.max_concurrency)
-        return len(dead)
 
     # -- summary -------------------------------------------------------------------------
 

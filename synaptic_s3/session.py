@@ -14,7 +14,7 @@ Ids written by other services (any valid key) are read to learn their
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 
@@ -26,9 +26,6 @@ from synaptic_s3.core.store import Item, Store
 from synaptic_s3.ids import iso_utc, uuid7, uuid7_datetime
 from synaptic_s3.memory import DEFAULT_SEGMENT_BYTES, ChatMessageHistory
 from synaptic_s3.memory import NAMESPACE as MEMORY
-
-if TYPE_CHECKING:
-    from synaptic_s3.integrations.openai_agents import AgentsSession
 
 SESSIONS = ("sessions",)
 
@@ -88,12 +85,6 @@ class SessionManager:
     def checkpointer(self) -> StoreCheckpointer:
         """The checkpointer over the same store."""
         return self._checkpointer
-
-    def agents_session(self, session_id: str) -> AgentsSession:
-        """An OpenAI Agents SDK ``Session`` over this manager's store (no SDK needed)."""
-        from synaptic_s3.integrations.openai_agents import AgentsSession
-
-        return AgentsSession(self, session_id)
 
     async def create_session(self, *, session_id: str | None = None) -> str:
         """Create a session and return its id: a new UUIDv7, or ``session_id``.

@@ -38,6 +38,7 @@ examples:
   synaptic-s3 create
   synaptic-s3 append SESSION_ID --content "Hello"
   synaptic-s3 show SESSION_ID
+  synaptic-s3 console                        # browse sessions on http://127.0.0.1:8090
   synaptic-s3 export --all -o backup.json
   synaptic-s3 import backup.json --store s3://my-bucket/sessions
 """
@@ -392,26 +393,47 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_export(name: str) -> Any:
+    """The parsed JSON of an export file (``-``: standard input), or a CliError that
+    says what is wrong with it: missing, a directory, not UTF-8, not JSON, too deep."""
+    try:
+        data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    except IsADirectoryError:
+        raise CliError(f"{name}: is a directory, not an export file") from None
+    except FileNotFoundError:
+        raise CliError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise CliError(f"{name}: cannot read it: {exc.strerror or exc}") from None
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+    except RecursionError:
+        raise CliError(f"{name}: JSON nested too deeply to be an export") from None
+    except ValueError as exc:
+        raise CliError(f"{name}: not valid JSON: {exc}") from None
+
+
 def cmd_import(args: argparse.Namespace) -> int:
-    from synaptic_s3.cli.transfer import import_session, parse_export
+    from synaptic_s3.cli.transfer import import_session, parse_export, prepare_export
     from synaptic_s3.core.errors import SynapticError
 
-    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
-    try:
-        entries = parse_export(json.loads(text))
+    document = _read_export(args.file)
+    try:  # the whole file, before the first write
+        prepared = prepare_export(parse_export(document))
     except ValueError as exc:
-        raise CliError(f"{args.file}: {exc}") from None
+        raise CliError(f"{args.file}: {exc}; nothing was imported") from None
     console = _console(stderr=True)
 
     async def work(manager: SessionManager) -> tuple[list[tuple[str, str]], list[str]]:
         done: list[tuple[str, str]] = []
         failed: list[str] = []
-        with _progress(console, _show_progress(args, len(entries))) as progress:
-            task = progress.add_task("importing", total=len(entries))
-            for entry in entries:
-                old = str(entry["session"].get("id"))
+        with _progress(console, _show_progress(args, len(prepared))) as progress:
+            task = progress.add_task("importing", total=len(prepared))
+            for session in prepared:
+                old = session.info.id
                 try:
-                    done.append((old, await import_session(manager, entry,
+                    done.append((old, await import_session(manager, session,
                                                            new_id=args.new_ids)))
                 except (SynapticError, ValueError) as exc:
                     failed.append(f"{old}: {exc}")
@@ -423,7 +445,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(new if old == new else f"{old} -> {new}")
     for problem in failed:
         console.print(f"[red]not imported: {problem}[/red]")
-    console.print(f"imported {len(done)} of {len(entries)} session(s)")
+    console.print(f"imported {len(done)} of {len(prepared)} session(s)")
+    if failed:
+        console.print("running the same import again finishes what it started")
     return 1 if failed else 0
 
 
@@ -446,6 +470,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
                        ) from None
     except StoreURLError as exc:
         raise CliError(f"--store: {exc}") from None
+    return 0
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    from synaptic_s3.console.server import serve_console
+
+    try:
+        spec = parse_store_url(args.store)
+    except StoreURLError as exc:
+        raise CliError(f"--store: {exc}") from None
+    try:
+        serve_console(spec, host=args.host, port=args.port, allow_writes=args.allow_writes,
+                      verbose=args.verbose)
+    except OSError as exc:
+        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
+                       ) from None
     return 0
 
 
@@ -546,6 +586,14 @@ def build_parser() -> argparse.ArgumentParser:
                        "(default 1 MiB)")
     serve.add_argument("--verbose", action="store_true",
                        help="access log and the handler's JSON logs")
+    console = add("console", cmd_console, "browse sessions in a web page (read-only)",
+                  "Serve a web console on 127.0.0.1: sessions, conversations and checkpoints "
+                  "of --store. Read-only unless --allow-writes (delete, fork).")
+    console.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    console.add_argument("--port", type=_port, default=8090, help="port (default 8090; 0 = any)")
+    console.add_argument("--allow-writes", action="store_true",
+                         help="offer delete (and fork) behind a confirmation")
+    console.add_argument("--verbose", action="store_true", help="access log")
     return parser
 
 

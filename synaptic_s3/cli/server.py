@@ -21,10 +21,13 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from synaptic_s3.service.store_url import StoreSpec, parse_store_url
+
+if TYPE_CHECKING:
+    from synaptic_s3.console.app import ConsoleApp
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 """API Gateway HTTP APIs refuse bodies over 10 MB before Lambda sees them; so do we."""
@@ -120,8 +123,8 @@ def unverified_claims(authorization: str | None) -> dict[str, Any] | None:
     return claims if isinstance(claims, dict) else None
 
 
-def make_request_handler(handler: Handler, *, jwt: bool, quiet: bool
-                         ) -> type[BaseHTTPRequestHandler]:
+def make_request_handler(handler: Handler, *, jwt: bool, quiet: bool,
+                         console: ConsoleApp | None = None) -> type[BaseHTTPRequestHandler]:
     lock = threading.Lock()
 
     class RequestHandler(BaseHTTPRequestHandler):
@@ -140,6 +143,12 @@ def make_request_handler(handler: Handler, *, jwt: bool, quiet: bool
             self.close_connection = True
 
         def _dispatch(self) -> None:
+            if console is not None and console.owns(urlsplit(self.path).path):
+                from synaptic_s3.console.server import answer
+
+                with lock:  # the console uses the handler's event loop and store
+                    answer(self, console)
+                return
             if self.headers.get("Transfer-Encoding", "").lower() not in ("", "identity"):
                 self._reply_error(411, "length_required", "send a Content-Length, not chunks")
                 return
@@ -235,11 +244,17 @@ def serve(*, store_url: str, host: str = "127.0.0.1", port: int = 8080,
 
         import_ms = (time.perf_counter() - started) * 1000
         lambda_handler.runner.run(lambda_handler.app.warm())  # the S3 client, if any, now
+        from synaptic_s3.console.server import mount_console
+
+        console = mount_console(lambda_handler.app, lambda_handler.runner.run, spec,
+                                isolation=isolation)
         request_handler = make_request_handler(lambda_handler.handler, jwt=isolation == "jwt",
-                                               quiet=not verbose)
+                                               quiet=not verbose, console=console)
         httpd = ThreadingHTTPServer((host, port), request_handler)
         httpd.daemon_threads = True
         url = f"http://{host}:{httpd.server_address[1]}"
+        if console is not None:
+            console.restrict_to(host, int(httpd.server_address[1]))
         banner = [
             f"synaptic-s3 API on {url}  (store: {spec.display()}, handler import "
             f"{import_ms:.0f} ms)",
@@ -250,6 +265,8 @@ def serve(*, store_url: str, host: str = "127.0.0.1", port: int = 8080,
             f"  curl -s {url}/sessions/SESSION_ID/messages",
             "Press Ctrl-C to stop.",
         ]
+        if console is not None:
+            banner.insert(-1, f"Web console (read-only): {url}/console/")
         if isolation == "jwt":
             banner.insert(1, "ISOLATION_MODE=jwt: the 'sub' of a Bearer token is trusted "
                           "WITHOUT verification (local runs only)")

@@ -18,8 +18,9 @@ instance. The in-memory and file stores have no such limit.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
-from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from typing import Any, TypeVar
 
 from synaptic_s3.core.errors import SynapticError
@@ -55,6 +56,12 @@ class _LoopThread:
 
 
 _LOOP = _LoopThread()
+
+
+def submit(coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+    """Start ``coroutine`` on the shared sync loop without waiting (background work
+    such as a TTL sweeper); cancel the returned future to stop it."""
+    return asyncio.run_coroutine_threadsafe(coroutine, _LOOP.loop())
 
 
 def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -100,15 +107,3 @@ def iterate_sync(iterator: AsyncIterator[T]) -> Iterator[T]:
         close = getattr(iterator, "aclose", None)
         if close is not None:
             run_sync(close())
-
-
-async def gather_limited(coroutines: Iterable[Coroutine[Any, Any, T]], limit: int) -> list[T]:
-    """``asyncio.gather`` with at most ``limit`` of the coroutines running at once (the
-    store's ``max_concurrency``), results in the order given."""
-    semaphore = asyncio.Semaphore(max(1, limit))
-
-    async def bounded(coroutine: Coroutine[Any, Any, T]) -> T:
-        async with semaphore:
-            return await coroutine
-
-    return list(await asyncio.gather(*(bounded(c) for c in coroutines)))

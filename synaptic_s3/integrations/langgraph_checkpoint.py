@@ -57,8 +57,9 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from synaptic_s3.checkpoint import NAMESPACE as CHECKPOINTS
 from synaptic_s3.core.errors import ConflictError, CorruptDataError, InvalidDataError
 from synaptic_s3.core.keys import Namespace
+from synaptic_s3.core.retry import gather_bounded
 from synaptic_s3.core.store import Item, Store
-from synaptic_s3.integrations.bridge import gather_limited, iterate_sync, run_sync
+from synaptic_s3.integrations.bridge import iterate_sync, run_sync
 from synaptic_s3.integrations.codec import (
     descending_key,
     encode_label,
@@ -227,7 +228,7 @@ class SynapticSaver(BaseCheckpointSaver[str]):
             with contextlib.suppress(ConflictError):
                 await self._store.put(namespace, key, body, if_absent=True)
 
-        await gather_limited(
+        await gather_bounded(
             (write(key, index, body) for key, (index, body) in pending.items()),
             self._store.max_concurrency,
         )
@@ -248,7 +249,7 @@ class SynapticSaver(BaseCheckpointSaver[str]):
         target = encode_label(str(target_thread_id), keep_valid=True)
         namespaces = await self._store.list_namespaces((CHECKPOINTS, source))
         for label, depth in ((WRITES_LABEL, 5), (CHECKPOINTS_LABEL, 4)):
-            await gather_limited(
+            await gather_bounded(
                 (self._copy_namespace(ns, (CHECKPOINTS, target, *ns[2:]), str(target_thread_id))
                  for ns in namespaces if len(ns) == depth and ns[2] == label),
                 self._store.max_concurrency,
@@ -381,7 +382,7 @@ class SynapticSaver(BaseCheckpointSaver[str]):
                 if (checkpoint_id := id_from_descending_key(key)) is not None
                 and (before_id is None or checkpoint_id < before_id)
             ]
-            found = await gather_limited(
+            found = await gather_bounded(
                 (self._matching(location, key, filter) for key in keys),
                 self._store.max_concurrency,
             )

@@ -22,6 +22,7 @@ from synaptic_s3 import (
     SessionManager,
     Store,
 )
+from synaptic_s3.core.wrapper import StoreWrapper
 from synaptic_s3.segments import MARKER, SegmentName, message_size
 from tests.conftest import StoreFactory
 
@@ -432,3 +433,48 @@ async def test_segments_are_plain_json_arrays_of_messages(store: Store) -> None:
         assert len(item.value) == name.end - name.start
         assert all(MARKER not in m for m in item.value)
         json.dumps(item.value)
+
+
+# -- a lost answer, found by position -----------------------------------------------------
+
+
+class LosesOneAnswer(StoreWrapper):
+    """Applies the first tail write after ``arm()`` and then reports a conflict, as a
+    PUT whose answer was lost and whose retry met its own version; ``between`` runs
+    before that report (other writers going on meanwhile)."""
+
+    def __init__(self, inner: Store) -> None:
+        super().__init__(inner)
+        self.armed = False
+        self.between: Any = None
+
+    def arm(self, between: Any) -> None:
+        self.armed, self.between = True, between
+
+    async def _put_raw(self, namespace: Any, key: str, body: bytes, *,
+                       if_version: str | None, if_absent: bool) -> str:
+        version = await super()._put_raw(namespace, key, body, if_version=if_version,
+                                         if_absent=if_absent)
+        if self.armed and key == "messages":
+            self.armed = False
+            await self.between()
+            raise ConflictError("answer lost; the retry met our own write")
+        return version
+
+
+async def test_a_lost_answer_is_found_after_two_seals_moved_the_batch(store: Store) -> None:
+    lossy = LosesOneAnswer(store)
+    writer = history(lossy)
+    names = await fill(history(store), 7)
+    other = history(store)
+
+    async def two_seals() -> None:
+        await fill(other, 30, first=100)  # the batch moves past the newest segment
+
+    lossy.arm(two_seals)
+    await writer.append(SESSION, Message.human("once"))
+
+    loaded = texts(await history(store).load(SESSION))
+    assert loaded.count("once") == 1
+    assert loaded[:8] == [*names, "once"]
+    assert len(await segment_names(store)) >= 3

@@ -15,7 +15,7 @@ from agents import Agent, Model, ModelResponse, RunConfig, Runner, Usage
 from openai.types.responses import ResponseOutputMessage, ResponseOutputText
 
 from synaptic_s3 import S3Store, SessionManager
-from synaptic_s3.integrations.openai_agents import agents_session
+from synaptic_s3.integrations.openai_agents import AgentsSession
 
 OFFLINE = RunConfig(tracing_disabled=True)
 
@@ -46,7 +46,7 @@ def agent() -> Agent[Any]:
 async def main(endpoint: str, bucket: str, prefix: str, session_id: str, text: str) -> None:
     async with S3Store(bucket, prefix=prefix, endpoint_url=endpoint,
                        region_name="us-east-1") as store:
-        session = agents_session(SessionManager(store), session_id)
+        session = AgentsSession(SessionManager(store), session_id)
         result = await Runner.run(agent(), text, session=session, run_config=OFFLINE)
         items = await session.get_items()
     print(json.dumps({"output": result.final_output, "items": items}))

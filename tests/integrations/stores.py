@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from synaptic_s3.core.errors import ConflictError
 from synaptic_s3.core.keys import Namespace
-from synaptic_s3.core.store import DEFAULT_PAGE_SIZE, Item, JSONValue, KeyPage, Store
+from synaptic_s3.core.store import JSONValue, KeyPage, RawItem, Store
 from synaptic_s3.core.wrapper import StoreWrapper
 
 
@@ -17,7 +17,11 @@ class WrappingStore(StoreWrapper):
 
 
 class CountingStore(WrappingStore):
-    """Counts calls per primitive; ``listings`` records each list_keys' arguments."""
+    """Counts the primitives that reach the wrapped store (on S3, one request each,
+    bar list_namespaces' pages): ``get``, ``put``, ``delete``, ``list_keys``,
+    ``list_namespaces``; ``listings`` records each listing's (namespace, after, limit).
+    Counting primitives rather than public methods sees the reads that ``get_many``,
+    ``search`` and friends make."""
 
     def __init__(self, inner: Store) -> None:
         super().__init__(inner)
@@ -28,25 +32,28 @@ class CountingStore(WrappingStore):
         self.calls.clear()
         self.listings.clear()
 
-    async def get(self, namespace: Sequence[str], key: str) -> Item | None:
+    async def _get_raw(self, namespace: Namespace, key: str) -> RawItem | None:
         self.calls["get"] += 1
-        return await super().get(namespace, key)
+        return await super()._get_raw(namespace, key)
 
-    async def put(self, namespace: Sequence[str], key: str, value: JSONValue, *,
-                  if_version: str | None = None, if_absent: bool = False) -> str:
+    async def _put_raw(self, namespace: Namespace, key: str, body: bytes, *,
+                       if_version: str | None, if_absent: bool) -> str:
         self.calls["put"] += 1
-        return await super().put(namespace, key, value, if_version=if_version,
-                                 if_absent=if_absent)
+        return await super()._put_raw(namespace, key, body, if_version=if_version,
+                                      if_absent=if_absent)
 
-    async def list_keys(self, namespace: Sequence[str], *, after: str | None = None,
-                        limit: int = DEFAULT_PAGE_SIZE) -> KeyPage:
+    async def _delete(self, namespace: Namespace, key: str) -> None:
+        self.calls["delete"] += 1
+        await super()._delete(namespace, key)
+
+    async def _list_keys(self, namespace: Namespace, after: str | None, limit: int) -> KeyPage:
         self.calls["list_keys"] += 1
         self.listings.append((tuple(namespace), after, limit))
-        return await super().list_keys(namespace, after=after, limit=limit)
+        return await super()._list_keys(namespace, after, limit)
 
-    async def list_namespaces(self, prefix: Sequence[str] = ()) -> list[Namespace]:
+    async def _list_namespaces(self, prefix: Namespace) -> list[Namespace]:
         self.calls["list_namespaces"] += 1
-        return await super().list_namespaces(prefix)
+        return await super()._list_namespaces(prefix)
 
 
 class LostAnswerStore(WrappingStore):

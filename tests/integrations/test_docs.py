@@ -1,6 +1,7 @@
 """Every Python example in docs/integrations.md runs verbatim: S3 examples against the
 moto server (``S3_ENDPOINT_URL``), the Agents SDK example with an offline stand-in
-model in place of the SDK's default provider. Each runs as ``__main__`` in a fresh
+model in place of the SDK's default provider, the ADK example with a fake BaseLlm in
+place of Gemini. Each runs as ``__main__`` in a fresh
 module and working directory (in this process: interpreter start-up is the slow
 part, and the new-process cases are covered by the other suites)."""
 
@@ -15,12 +16,15 @@ import pytest
 
 pytest.importorskip("langgraph.graph")
 pytest.importorskip("agents")
+pytest.importorskip("google.adk")
 
 import agents
 from agents.models.multi_provider import MultiProvider
+from google.adk.models.registry import LLMRegistry
 
 from synaptic_s3.testing import Endpoint, create_bucket
 
+from .adk_app import EchoLlm
 from .agents_app import EchoModel
 from .conftest import endpoint_env
 
@@ -32,7 +36,8 @@ SNIPPETS = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), r
 
 def test_every_integration_has_an_example() -> None:
     text = "\n".join(SNIPPETS)
-    for name in ("SynapticSaver", "SynapticStore", "agents_session", "interrupt("):
+    for name in ("SynapticSaver", "SynapticStore", "AgentsSession(manager, ", "interrupt(",
+                 "AdkSessionService(", "ttl="):
         assert name in text
 
 
@@ -45,6 +50,7 @@ def test_example_runs(
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(MultiProvider, "get_model", lambda self, name: EchoModel())
+    monkeypatch.setattr(LLMRegistry, "new_llm", staticmethod(lambda name: EchoLlm()))
     agents.set_tracing_disabled(True)
     try:
         # A registered module, so LangGraph can resolve the example's type hints.

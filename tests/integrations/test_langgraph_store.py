@@ -13,6 +13,7 @@ pytest.importorskip("langgraph.store.memory")
 from langgraph.store.base import (
     BaseStore,
     GetOp,
+    InvalidNamespaceError,
     ListNamespacesOp,
     MatchCondition,
     Op,
@@ -178,9 +179,10 @@ async def test_values_must_be_json() -> None:
         await store.aput(("a",), "k", {"v": object()})
 
 
-async def test_ops_handed_straight_to_batch_are_checked() -> None:
+async def test_labels_handed_straight_to_batch_are_checked_as_langgraph_says() -> None:
+    """``validate_op_namespace`` is LangGraph's rule for ops that skip the public
+    methods (InMemoryStore skips it; its persistent stores apply it)."""
     store = SynapticStore(InMemoryStore())
-    with pytest.raises(InvalidKeyError):
-        await store.abatch([PutOp(("a.b",), "k", {"v": 1})])
-    with pytest.raises(InvalidKeyError):
-        await store.abatch([PutOp(("langgraph", "x"), "k", {"v": 1})])
+    for labels in (("a.b",), ("a", ""), ("a\x00",)):
+        with pytest.raises(InvalidNamespaceError):
+            await store.abatch([PutOp(labels, "k", {"v": 1})])
