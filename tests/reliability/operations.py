@@ -19,7 +19,7 @@ from typing import Any
 
 from synaptic_s3 import Checkpoint, CheckpointConfig, Message, SessionInfo, SessionManager
 from synaptic_s3.ids import iso_utc, uuid7_datetime
-from tests.reliability.conftest import digest, etag
+from tests.reliability.helpers import digest, etag
 
 Snapshot = dict[str, Any]
 
