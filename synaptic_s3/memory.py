@@ -561,7 +561,8 @@ class ChatMessageHistory:
         Fenced as docs/segments.md describes (and specs/segments.pml checks): read the
         tail, list the segments, replace the tail by ``[]`` conditionally on the version
         read (so every writer that read the old tail fails its next write, and what was
-        listed can never be referenced again), delete what was listed, then the tail.
+        listed can never be referenced again), then delete what was listed, the summary
+        and the tail.
         Deleting segments first, or sparing "the live epoch", would race a first seal
         in flight and lose acknowledged messages."""
         namespace = (NAMESPACE, session_id)
@@ -582,12 +583,15 @@ class ChatMessageHistory:
             raise ConflictError(
                 f"clear kept losing to concurrent writers ({self._max_attempts} attempts)",
                 namespace=namespace, key=MESSAGES_KEY)
+        # Every listed segment is dead now, whatever happens to the tail next, so all
+        # the deletes go at once. Appends that landed on the empty tail meanwhile are
+        # cleared with it (a seal among them may leave a dead segment: delete_session
+        # and the next clear remove it).
         await gather_bounded(
             [*(self._store.delete(segments, key) for key in listed),
-             self._store.delete(namespace, SUMMARY_KEY)],
+             self._store.delete(namespace, SUMMARY_KEY),
+             self._store.delete(namespace, MESSAGES_KEY)],
             self._store.max_concurrency)
-        # Appends that landed on the empty tail meanwhile are cleared with it.
-        await self._store.delete(namespace, MESSAGES_KEY)
         self.forget(session_id)
 
     # -- summary -------------------------------------------------------------------------
