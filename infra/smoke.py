@@ -47,8 +47,10 @@ class Context:
         return 10_000
 
 def call(method, path, body=None):
+    path, _, query = path.partition("?")
     event = {
-        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": query,
+        "queryStringParameters": dict(p.split("=", 1) for p in query.split("&") if p),
         "headers": {"content-type": "application/json", "accept": "application/json"},
         "requestContext": {
             "accountId": "123456789012", "apiId": "smoke", "domainName": "smoke.example",
@@ -72,6 +74,17 @@ message = {"role": "human", "content": "hello from the artifact"}
 results.append(("POST messages", call("POST", session + "/messages", message)[0]))
 status, listed = call("GET", session + "/messages")
 results.append(("GET messages", status, len(listed["messages"])))
+results.append(("GET messages?last=1", call("GET", session + "/messages?last=1")[0]))
+results.append(("PUT summary", call("PUT", session + "/summary", {"summary": "s"})[0]))
+results.append(("GET summary", call("GET", session + "/summary")[0]))
+status, checkpoint = call("POST", session + "/checkpoints", {"state": {"k": [1, 2]}})
+results.append(("POST checkpoints", status))
+results.append(("GET checkpoints", call("GET", session + "/checkpoints")[0]))
+results.append(("GET checkpoints/latest", call("GET", session + "/checkpoints/latest")[0]))
+results.append(("GET checkpoint", call("GET", session + "/checkpoints/" + checkpoint["id"])[0]))
+results.append(("GET session", call("GET", session)[0]))
+results.append(("GET /sessions", call("GET", "/sessions?limit=1")[0]))
+results.append(("DELETE messages", call("DELETE", session + "/messages")[0]))
 results.append(("GET missing session", call("GET", "/sessions/no-such-session")[0]))
 results.append(("DELETE session", call("DELETE", session)[0]))
 results.append(("GET deleted session", call("GET", session)[0]))
@@ -82,6 +95,16 @@ EXPECTED = [
     ["POST /sessions", 201],
     ["POST messages", 201],
     ["GET messages", 200, 1],
+    ["GET messages?last=1", 200],
+    ["PUT summary", 200],
+    ["GET summary", 200],
+    ["POST checkpoints", 201],
+    ["GET checkpoints", 200],
+    ["GET checkpoints/latest", 200],
+    ["GET checkpoint", 200],
+    ["GET session", 200],
+    ["GET /sessions", 200],
+    ["DELETE messages", 204],
     ["GET missing session", 404],
     ["DELETE session", 204],
     ["GET deleted session", 404],

@@ -50,6 +50,77 @@ def import_time(extra_env: dict[str, str] | None = None) -> tuple[float, float]:
     return min(walls), min(cumulative)
 
 
+_CPU = "import resource as _r; _u = _r.getrusage(_r.RUSAGE_SELF); " \
+    "print('CPU', (_u.ru_utime + _u.ru_stime) * 1000)"
+FLOOR = """
+import asyncio, aiobotocore.session, pydantic
+async def main():
+    async with aiobotocore.session.get_session().create_client("s3", region_name="us-east-1"):
+        pass
+asyncio.run(main())
+"""
+INIT_VARIANTS = {
+    "bare interpreter": ("pass", {}),
+    "floor: aiobotocore + pydantic + one S3 client": (FLOOR, {}),
+    "handler init as on Lambda (import + store + client)": (
+        "import handlers.app", {"AWS_LAMBDA_FUNCTION_NAME": "measure"}),
+    "  the same, PYDANTIC_DISABLE_PLUGINS=__all__": (
+        "import handlers.app", {"AWS_LAMBDA_FUNCTION_NAME": "measure",
+                                "PYDANTIC_DISABLE_PLUGINS": "__all__"}),
+}
+
+
+def init_cpu(repeat: int = 7) -> dict[str, float]:
+    """Median CPU time (user + sys, ms, interpreter start included) of each init variant,
+    each in fresh processes, interleaved so that a busy moment of the machine hits all."""
+    env = {**os.environ, "SESSIONS_BUCKET": "measure", "AWS_REGION": "us-east-1",
+           "AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": "measure",
+           "AWS_SECRET_ACCESS_KEY": "measure", "POWERTOOLS_METRICS_DISABLED": "true"}
+    samples: dict[str, list[float]] = {name: [] for name in INIT_VARIANTS}
+    for _ in range(repeat):
+        for name, (code, extra) in INIT_VARIANTS.items():
+            done = subprocess.run([sys.executable, "-c", f"{code}\n{_CPU}"], check=True,
+                                  env={**env, **extra}, cwd=ROOT, capture_output=True, text=True)
+            line = [x for x in done.stdout.splitlines() if x.startswith("CPU ")][-1]
+            samples[name].append(float(line.split()[1]))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def import_breakdown(top: int = 15) -> list[tuple[str, float, float]]:
+    """The costliest imports of ``import handlers.app`` (-X importtime, median of 3 runs):
+    (module, self ms, cumulative ms), the largest cumulative first, nested ones included."""
+    env = {**os.environ, "SESSIONS_BUCKET": "measure", "AWS_REGION": "us-east-1",
+           "AWS_LAMBDA_FUNCTION_NAME": "measure", "AWS_EC2_METADATA_DISABLED": "true",
+           "AWS_ACCESS_KEY_ID": "measure", "AWS_SECRET_ACCESS_KEY": "measure"}
+    runs: dict[str, list[tuple[float, float]]] = {}
+    for _ in range(3):
+        done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import handlers.app"],
+                              check=True, env=env, cwd=ROOT, capture_output=True, text=True)
+        for line in done.stderr.splitlines():
+            parts = line.split("|")
+            if len(parts) != 3 or not parts[0].strip().startswith("import time:") or \
+                    not parts[1].strip().isdigit():
+                continue
+            own = int(parts[0].split(":")[1]) / 1000
+            runs.setdefault(parts[2].rstrip(), []).append((own, int(parts[1]) / 1000))
+    rows = [(name, statistics.median(o for o, _ in v), statistics.median(c for _, c in v))
+            for name, v in runs.items()]
+    return sorted(rows, key=lambda row: -row[2])[:top]
+
+
+def report_init() -> None:
+    cpu = init_cpu()
+    bare = cpu["bare interpreter"]
+    floor = cpu["floor: aiobotocore + pydantic + one S3 client"]
+    print("init CPU time (user + sys, median of 7 fresh processes, interpreter included):")
+    for name, value in cpu.items():
+        print(f"  {name:55s} {value:7.0f} ms  ({value - bare:6.0f} ms beyond bare; "
+              f"{(value - bare) / (floor - bare):.2f}x the floor's)")
+    print("costliest imports of handlers.app (-X importtime; self / cumulative ms):")
+    for name, own, cumulative in import_breakdown():
+        print(f"  {name:60s} {own:6.1f} / {cumulative:6.1f}")
+
+
 @contextlib.contextmanager
 def moto_process() -> Iterator[Endpoint]:
     """moto's server in its own process (in-process, it would share our GIL)."""
@@ -72,7 +143,12 @@ def main() -> int:
     parser.add_argument("--server", choices=["moto", "seaweedfs", "memory"], default="moto",
                         help="memory: no S3 at all, the handler's own overhead")
     parser.add_argument("--n", type=int, default=200, help="requests per operation")
+    parser.add_argument("--init-only", action="store_true",
+                        help="only the init CPU against the floor, and the import breakdown")
     args = parser.parse_args()
+    if args.init_only:
+        report_init()
+        return 0
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)

@@ -4,11 +4,13 @@
  * What is modelled: one session's tail object (`messages.json`: a version, a list of
  * message ids, the marker {epoch, start, prev}), its immutable segment objects keyed by
  * (epoch, start, end), writers that append their messages one by one with compare-and-swap,
- * the deterministic seal rule, crashes (a process stops for ever before any request),
- * lost answers (a tail write that succeeded but whose writer believes it failed), a reader,
- * and optionally `clear`. Every store request is one atomic step; what a process computes
- * between two requests is local. Message sizes are abstract: message m has size 1 + m % 2,
- * and the segment budget is 4, so seals happen within a few appends.
+ * the deterministic seal rule, crashes (a process stops for ever, at any step), lost
+ * answers (a tail write that succeeded but whose writer believes it failed), a reader,
+ * and optionally `clear` or the orphan sweeper. Every store request is one atomic step
+ * (S3 is strongly consistent); what a process computes between two requests is local.
+ * Message sizes are abstract: message m has size 1 + m % 2, and the segment budget is 3
+ * or 4, so seals happen within a few appends. docs/segments.md ("Model checking") says
+ * what is checked, with the numbers, and what is not modelled.
  *
  * Configurations (macros, see tests/spec/test_segments_model.py):
  *   NW, NM      writers, messages per writer (ids are 1..NW*NM, unique)
@@ -17,6 +19,7 @@
  *   READER      run a reader concurrently with the writers
  *   CLEAR       run one `clear` concurrently with the writers
  *   CLEAR_DELETE_TAIL  clear ends by deleting the empty tail it wrote
+ *   SWEEP       run the orphan sweeper concurrently with the writers
  *   LOST        each writer may lose the answer of one successful tail write
  *   NOCRASH     no crashes (used to check that nothing dead is left behind)
  * Deliberate bugs, each must make spin report a violation:
@@ -31,6 +34,8 @@
  *   BUG_DEDUP_NEWEST_ONLY      a retried append looks for its id in the tail and the
  *                              newest segment only (not at the position it was written to)
  *   BUG_DEDUP_TAIL_ONLY        a retried append looks for its id in the tail only
+ *   BUG_SWEEP_UNFENCED         the sweeper deletes what is not of the tail's epoch without
+ *                              first rewriting the tail conditionally
  */
 
 #ifndef NW
@@ -59,7 +64,7 @@
  * 1 a second seal commits, 2 a retry finds its message sealed at the position it wrote,
  * 3 a writer deletes its dead segment, 4 a reader finishes a read that used segments while
  * a seal committed after its tail read, 5 a seal finds its segment already written by
- * another writer, 6 clear deletes a segment. */
+ * another writer, 6 clear deletes a segment, 7 the sweeper deletes a segment. */
 #ifdef COVER
 #define COVERED(n) assert(COVER != n)
 #else
@@ -458,6 +463,52 @@ done:
 }
 #endif
 
+#ifdef SWEEP
+/* The orphan sweeper (remove_dead_segments): delete the segments whose epoch is not the
+ * tail's. GET the tail (version v), LIST, then rewrite the tail unchanged conditionally
+ * on v (on 412: start over) before deleting: a writer between its first seal's segment
+ * write and its tail write read a version before v, so its tail write fails and the
+ * segment is dead indeed. Without that fence (BUG_SWEEP_UNFENCED) the sweeper deletes a
+ * first seal in flight, whose tail write then commits. */
+proctype sweeper() {
+    Tail C;
+    short lk;
+    byte ls[NSEG], le[NSEG], ee[NSEG], n, best, li, i, slot, fx, ci, re, rst, ren;
+    bool ok;
+again:
+    skip;   /* (no crash point before a read: see CRASH) */
+    d_step { copy_tail(C, tail); printf("sweep: GET tail v%d e%d\n", C.ver, C.epoch) }
+    d_step { list_segs(0, 255); printf("sweep: LIST %d segments\n", n) }
+#ifndef BUG_SWEEP_UNFENCED
+    CRASH;
+    d_step {
+        ok = (tail.exists == C.exists && (!C.exists || tail.ver == C.ver));
+        if
+        :: ok && C.exists -> next_ver++; tail.ver = next_ver; printf("sweep: PUT tail (same) ok v%d\n", tail.ver)
+        :: ok && !C.exists -> skip   /* no tail: nothing was ever sealed in a live epoch */
+        :: else -> printf("sweep: PUT tail (same) 412\n")
+        fi
+    }
+    if
+    :: !ok -> goto again
+    :: else
+    fi;
+#endif
+    for (i : 0 .. NSEG - 1) {
+        if
+        :: i < n && !(C.exists && ee[i] == C.epoch) ->
+            CRASH;
+            d_step { re = ee[i]; rst = ls[i]; ren = le[i]; find_seg(re, rst, ren, slot);
+                     printf("sweep: DELETE seg %d-%d-%d\n", re, rst, ren);
+                     if :: slot < NSEG -> seg[slot].used = false; COVERED(7) :: else fi }
+        :: else
+        fi
+    };
+done:
+    skip
+}
+#endif
+
 init {
     short lk;
     byte m, i, j, c, last, pos, rs, ri, fx, n, best, li, re, rst, ren;
@@ -469,6 +520,9 @@ init {
 #endif
 #ifdef CLEAR
         run clearer();
+#endif
+#ifdef SWEEP
+        run sweeper();
 #endif
     }
     (_nr_pr == 1);      /* every other process ended (or crashed) */

@@ -213,6 +213,12 @@ class Store(ABC):
         raw = await self._get_raw(ns, key)
         return None if raw is None else _item(ns, key, raw)
 
+    async def get_raw(self, namespace: Sequence[str], key: str) -> RawItem | None:
+        """The stored bytes at ``namespace``/``key``, undecoded, or ``None``: for
+        readers with a faster decoder of their own (the message history)."""
+        ns, key = validate_key(namespace, key)
+        return await self._get_raw(ns, key)
+
     async def put(
         self,
         namespace: Sequence[str],
@@ -388,7 +394,7 @@ def _item(ns: Namespace, key: str, raw: RawItem) -> Item:
 
 
 PUBLIC_METHODS = (
-    "get", "put", "delete", "copy", "list_keys", "list_namespaces", "delete_namespace",
+    "get", "get_raw", "put", "delete", "copy", "list_keys", "list_namespaces", "delete_namespace",
     "delete_namespaces", "iter_entries", "iter_keys", "get_many", "search",
 )
 """The methods backends and wrappers leave to :class:`Store` (checked by the

@@ -90,7 +90,7 @@ def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
 async def on_sync_loop(coroutine: Coroutine[Any, Any, T]) -> T:
     """Await ``coroutine`` from any event loop, running it on the shared sync loop: for
     async framework hooks that each invocation runs on a fresh loop (Strands), so a
-    store's client stays on the one loop it was made on."""
+    store keeps one client and its warm connections instead of one per short-lived loop."""
     loop = _LOOP.loop()
     try:
         running = asyncio.get_running_loop()

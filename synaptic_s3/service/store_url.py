@@ -13,7 +13,7 @@ Credentials never appear in a URL: S3 uses the usual AWS credential chain.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -107,46 +107,69 @@ def parse_store_url(url: str) -> StoreSpec:
         raise StoreURLError(
             f"{url!r} is not a store URL: use memory://, file://PATH or s3://BUCKET/PREFIX"
         )
-    scheme = scheme.lower()
-    if scheme == "memory":
-        if rest.strip("/"):
-            raise StoreURLError("memory:// takes no path")
-        return StoreSpec("memory")
-    if scheme == "file":
-        if not rest:
-            raise StoreURLError("file:// needs a directory, e.g. file://.local-data")
-        if "?" in rest or "#" in rest:
-            raise StoreURLError("file:// URLs take no query or fragment")
-        return StoreSpec("file", path=Path(os.path.expanduser(rest)))
-    if scheme == "s3":
-        parts = urlsplit(url)
-        bucket = parts.netloc
-        if not bucket:
-            raise StoreURLError("s3:// needs a bucket: s3://BUCKET/PREFIX")
-        if "@" in bucket or ":" in bucket:
-            raise StoreURLError("put no credentials or port in an s3:// URL; "
-                                "use ?endpoint_url=... and the AWS credential chain")
-        if parts.fragment:
-            raise StoreURLError("s3:// URLs take no fragment")
-        try:
-            query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
-        except ValueError as exc:
-            raise StoreURLError(f"cannot parse the query of {url!r}: {exc}") from None
-        unknown = sorted(set(query) - _S3_OPTIONS)
-        if unknown:
-            raise StoreURLError(f"unknown s3:// option(s) {', '.join(unknown)} "
-                                f"(known: {', '.join(sorted(_S3_OPTIONS))})")
-        options: dict[str, str] = {}
-        for name, values in query.items():
-            if len(values) != 1 or not values[0]:
-                raise StoreURLError(f"s3:// option {name!r} needs exactly one non-empty value")
-            options[name] = values[0]
-        validate_s3_options(options)
-        prefix = parts.path.strip("/")
-        if any(segment in (".", "..") for segment in prefix.split("/")):
-            raise StoreURLError("the S3 prefix may not contain '.' or '..' segments")
-        return StoreSpec("s3", bucket=bucket, prefix=prefix, options=options)
-    raise StoreURLError(f"unknown store scheme {scheme!r}: use memory://, file:// or s3://")
+    parser = _PARSERS.get(scheme.lower())
+    if parser is None:
+        raise StoreURLError(
+            f"unknown store scheme {scheme.lower()!r}: use memory://, file:// or s3://")
+    return parser(url, rest)
+
+
+def _parse_memory(url: str, rest: str) -> StoreSpec:
+    if rest.strip("/"):
+        raise StoreURLError("memory:// takes no path")
+    return StoreSpec("memory")
+
+
+def _parse_file(url: str, rest: str) -> StoreSpec:
+    if not rest:
+        raise StoreURLError("file:// needs a directory, e.g. file://.local-data")
+    if "?" in rest or "#" in rest:
+        raise StoreURLError("file:// URLs take no query or fragment")
+    return StoreSpec("file", path=Path(os.path.expanduser(rest)))
+
+
+def _parse_s3(url: str, rest: str) -> StoreSpec:
+    parts = urlsplit(url)
+    bucket = parts.netloc
+    if not bucket:
+        raise StoreURLError("s3:// needs a bucket: s3://BUCKET/PREFIX")
+    if "@" in bucket or ":" in bucket:
+        raise StoreURLError("put no credentials or port in an s3:// URL; "
+                            "use ?endpoint_url=... and the AWS credential chain")
+    if parts.fragment:
+        raise StoreURLError("s3:// URLs take no fragment")
+    options = _s3_query(url, parts.query)
+    validate_s3_options(options)
+    prefix = parts.path.strip("/")
+    if any(segment in (".", "..") for segment in prefix.split("/")):
+        raise StoreURLError("the S3 prefix may not contain '.' or '..' segments")
+    return StoreSpec("s3", bucket=bucket, prefix=prefix, options=options)
+
+
+def _s3_query(url: str, query_text: str) -> dict[str, str]:
+    """The known options of an s3:// query, each given exactly once."""
+    try:
+        query = parse_qs(query_text, keep_blank_values=True, strict_parsing=bool(query_text))
+    except ValueError as exc:
+        raise StoreURLError(f"cannot parse the query of {url!r}: {exc}") from None
+    unknown = sorted(set(query) - _S3_OPTIONS)
+    if unknown:
+        raise StoreURLError(f"unknown s3:// option(s) {', '.join(unknown)} "
+                            f"(known: {', '.join(sorted(_S3_OPTIONS))})")
+    options: dict[str, str] = {}
+    for name, values in query.items():
+        if len(values) != 1 or not values[0]:
+            raise StoreURLError(f"s3:// option {name!r} needs exactly one non-empty value")
+        options[name] = values[0]
+    return options
+
+
+_PARSERS: dict[str, Callable[[str, str], StoreSpec]] = {
+    "memory": _parse_memory,
+    "file": _parse_file,
+    "s3": _parse_s3,
+}
+"""One parser per scheme: ``(whole URL, text after "://") -> StoreSpec``."""
 
 
 def validate_s3_options(options: Mapping[str, str]) -> None:

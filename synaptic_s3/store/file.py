@@ -12,6 +12,13 @@ Durability and concurrency rules, because several processes may share one root:
 * ``delete_namespace`` holds every lock stripe while it renames the namespace's
   directory out of the tree, so each concurrent write lands wholly before it (and is
   deleted) or wholly after it (in a fresh directory), never half-checked across it.
+* leftovers of killed processes are found again and removed: a delete renames the
+  namespace to ``root/.trash-<id>`` and then empties it, holding an ``flock`` on that
+  directory while it works; a writer's temporary file lives only while the writer
+  holds its path's lock stripe. So whatever is neither locked nor in use belongs to
+  a process that died, and is removed when a store first touches the root
+  (:meth:`FileStore.sweep_leftovers`) and, for trash, after every namespace delete;
+  a live delete or write in another process is never raced (its locks are held).
 
 The version token is the MD5 of the content, like a single-part S3 ETag.
 ``created_at`` and ``updated_at`` are both the file's modification time: POSIX
@@ -21,16 +28,20 @@ filesystems do not reliably record a creation time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import fcntl
 import hashlib
 import os
 import shutil
+import sys
+import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 from synaptic_s3.core.errors import ConflictError, StorageUnavailableError
 from synaptic_s3.core.keys import (
@@ -47,6 +58,9 @@ from synaptic_s3.store.memory import content_version
 _LOCK_STRIPES = 256
 _LOCK_DIR = ".locks"
 _TRASH_PREFIX = ".trash-"
+_TEMP_SUFFIX = ".tmp"
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class FileStore(Store):
@@ -56,6 +70,8 @@ class FileStore(Store):
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self._root = Path(root)
+        self._swept = False
+        self._sweep_guard = threading.Lock()
 
     @property
     def root(self) -> Path:
@@ -63,12 +79,16 @@ class FileStore(Store):
 
     # -- helpers (run in worker threads) ----------------------------------------------
 
-    def _lock_fd(self, stripe: int) -> int:
+    def _lock_fd(self, stripe: int, *, wait: bool = True) -> int | None:
+        """An open descriptor holding the stripe's flock (``None``: busy, not waiting)."""
         lock_dir = self._root / _LOCK_DIR
         lock_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock_dir / f"{stripe:03d}.lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
         except BaseException:
             os.close(fd)
             raise
@@ -77,8 +97,8 @@ class FileStore(Store):
     @contextmanager
     def _locked(self, path: str) -> Iterator[None]:
         """Hold the stripe lock of one object path."""
-        stripe = int.from_bytes(hashlib.sha256(path.encode()).digest()[:2]) % _LOCK_STRIPES
-        fd = self._lock_fd(stripe)
+        fd = self._lock_fd(_stripe(path))
+        assert fd is not None
         try:
             yield
         finally:
@@ -91,7 +111,9 @@ class FileStore(Store):
         fds: list[int] = []
         try:
             for stripe in range(_LOCK_STRIPES):
-                fds.append(self._lock_fd(stripe))
+                fd = self._lock_fd(stripe)
+                assert fd is not None
+                fds.append(fd)
             yield
         finally:
             for fd in fds:
@@ -108,7 +130,7 @@ class FileStore(Store):
         target = self._root / object_path(ns, key)
         for _ in range(10):
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
+            tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}{_TEMP_SUFFIX}"
             try:
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
                 with os.fdopen(fd, "wb") as handle:
@@ -198,21 +220,108 @@ class FileStore(Store):
         return sorted(found)
 
     def _delete_namespace(self, ns: Namespace) -> int:
+        deleted = self._delete_tree(ns)
+        self._sweep_trash()  # and whatever deletes killed before us left behind
+        return deleted
+
+    def _delete_tree(self, ns: Namespace) -> int:
         directory = self._root / namespace_prefix(ns)
         trash = self._root / f"{_TRASH_PREFIX}{uuid.uuid4().hex}"
         with self._locked_all():
             try:
-                os.rename(directory, trash)
+                # The flock follows the directory through the rename: a sweeper in
+                # another process sees this trash as in use until we are done.
+                trash_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
             except (FileNotFoundError, NotADirectoryError):
                 return 0
-        count = sum(
-            1
-            for _, _, files in os.walk(trash)
-            for name in files
-            if name.endswith(SUFFIX) and not name.startswith(".")
-        )
-        shutil.rmtree(trash)
+            try:
+                fcntl.flock(trash_fd, fcntl.LOCK_EX)
+                os.rename(directory, trash)
+            except BaseException:
+                os.close(trash_fd)
+                raise
+        try:
+            count = sum(
+                1
+                for _, _, files in os.walk(trash)
+                for name in files
+                if name.endswith(SUFFIX) and not name.startswith(".")
+            )
+            _remove_tree(trash)
+        finally:
+            os.close(trash_fd)
         return count
+
+    # -- leftovers of killed processes ------------------------------------------------
+
+    def _sweep_trash(self) -> int:
+        """Remove ``.trash-*`` directories no live delete holds (their deleter died)."""
+        try:
+            names = [n for n in os.listdir(self._root) if n.startswith(_TRASH_PREFIX)]
+        except (FileNotFoundError, NotADirectoryError):
+            return 0
+        removed = 0
+        for name in names:
+            try:
+                fd = os.open(self._root / name, os.O_RDONLY | os.O_DIRECTORY)
+            except (FileNotFoundError, NotADirectoryError):
+                continue  # another sweeper got there first
+            try:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a live delete is still emptying it
+                _remove_tree(self._root / name)
+                removed += 1
+            finally:
+                os.close(fd)
+        return removed
+
+    def _sweep_temps(self) -> int:
+        """Remove temporary files of writers that died: a writer holds its path's lock
+        stripe for as long as its temporary file exists, so a temporary file whose
+        stripe can be taken at once belongs to nobody."""
+        removed = 0
+        for dirpath, dirnames, filenames in os.walk(self._root):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            relative = Path(dirpath).relative_to(self._root).as_posix()
+            for name in filenames:
+                target = _temp_target(name)
+                if target is None or relative == ".":
+                    continue
+                fd = self._lock_fd(_stripe(f"{relative}/{target}"), wait=False)
+                if fd is None:
+                    continue  # a writer of that stripe is at work: leave it
+                try:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(os.path.join(dirpath, name))
+                        removed += 1
+                finally:
+                    os.close(fd)
+        return removed
+
+    def _sweep_once(self) -> None:
+        with self._sweep_guard:
+            if not self._swept:
+                self._sweep_trash()
+                self._sweep_temps()
+                self._swept = True
+
+    async def sweep_leftovers(self) -> int:
+        """Remove what killed processes left under the root: half-deleted namespaces
+        (``.trash-*``) and temporary files of interrupted writes; return how many.
+        Runs by itself the first time a store touches the root; never touches what a
+        live process is still working on."""
+        removed = await asyncio.to_thread(self._sweep_trash)
+        removed += await asyncio.to_thread(self._sweep_temps)
+        self._swept = True
+        return removed
+
+    async def _run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run blocking file I/O in a worker thread (after the first-use sweep)."""
+        if not self._swept:
+            await asyncio.to_thread(self._sweep_once)
+        return await asyncio.to_thread(function, *args, **kwargs)
 
     def _delete_each(self, namespaces: Sequence[Namespace]) -> int:
         deleted = 0
@@ -249,30 +358,60 @@ class FileStore(Store):
     # -- the primitives ------------------------------------------------------------------
 
     async def _get_raw(self, namespace: Namespace, key: str) -> RawItem | None:
-        return await asyncio.to_thread(self._get, namespace, key)
+        return await self._run(self._get, namespace, key)
 
     async def _put_raw(
         self, namespace: Namespace, key: str, body: bytes, *,
         if_version: str | None, if_absent: bool,
     ) -> str:
-        return await asyncio.to_thread(self._put, namespace, key, body, if_version, if_absent)
+        return await self._run(self._put, namespace, key, body, if_version, if_absent)
 
     async def _delete(self, namespace: Namespace, key: str) -> None:
-        await asyncio.to_thread(self._delete_file, namespace, key)
+        await self._run(self._delete_file, namespace, key)
 
     async def _list_keys(self, namespace: Namespace, after: str | None, limit: int) -> KeyPage:
-        return await asyncio.to_thread(self._list_keys_sync, namespace, after, limit)
+        return await self._run(self._list_keys_sync, namespace, after, limit)
 
     async def _list_namespaces(self, prefix: Namespace) -> list[Namespace]:
-        return await asyncio.to_thread(self._list_namespaces_sync, prefix)
+        return await self._run(self._list_namespaces_sync, prefix)
 
     async def _delete_namespaces(self, namespaces: Sequence[Namespace]) -> int:
-        return await asyncio.to_thread(self._delete_each, namespaces)
+        return await self._run(self._delete_each, namespaces)
 
     async def _iter_entries(self, prefix: Namespace) -> AsyncIterator[list[Entry]]:
-        entries = await asyncio.to_thread(self._entries, prefix)
+        entries = await self._run(self._entries, prefix)
         for first in range(0, len(entries), DEFAULT_PAGE_SIZE):
             yield entries[first : first + DEFAULT_PAGE_SIZE]
+
+
+def _stripe(path: str) -> int:
+    return int.from_bytes(hashlib.sha256(path.encode()).digest()[:2]) % _LOCK_STRIPES
+
+
+def _temp_target(name: str) -> str | None:
+    """``".k.json.<32 hex>.tmp"`` (a writer's temporary file) -> ``"k.json"``."""
+    if not (name.startswith(".") and name.endswith(_TEMP_SUFFIX)):
+        return None
+    target, _, token = name[1 : -len(_TEMP_SUFFIX)].rpartition(".")
+    if len(token) != 32 or not target.endswith(SUFFIX):
+        return None
+    try:
+        int(token, 16)
+    except ValueError:
+        return None
+    return target
+
+
+def _remove_tree(path: Path) -> None:
+    """``rmtree`` that tolerates another sweeper removing the same files."""
+    def ignore_missing(function: Any, target: str, exc: BaseException) -> None:
+        if not isinstance(exc, FileNotFoundError):
+            raise exc
+
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=ignore_missing)
+    else:
+        shutil.rmtree(path, onerror=lambda f, t, info: ignore_missing(f, t, info[1]))
 
 
 def _fsync_dir(directory: Path) -> None:

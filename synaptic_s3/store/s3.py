@@ -4,36 +4,39 @@ Each item is one object, ``<prefix><ns...>/<key>.json``, whose body is the value
 JSON; the bucket holds nothing else (no index or marker objects), so the Rust crate
 and any S3 tool see exactly what we see.
 
-* One aiobotocore client per store, created on first use (or by ``async with``) and
-  reused for every request; its connection pool is sized to ``max_concurrency``,
+* One aiobotocore client per event loop using the store, created on first use (or
+  by ``async with``) and reused for every request of that loop, closed when the loop
+  ends or the store closes (:mod:`synaptic_s3.store.s3_clients`): a store works from
+  any loop and any thread. The connection pool is sized to ``max_concurrency``,
   which also bounds fan-out (bulk gets, deletes).
 * Conditional writes map onto S3's own: ``if_absent`` -> ``IfNoneMatch: *``,
   ``if_version`` -> ``IfMatch: <ETag>``. A 412 (or AWS's 409 for a concurrent
   conditional write) is a :class:`ConflictError`, never a retry.
 * Transient failures (5xx, throttling, dropped connections) are retried by
   botocore's ``standard`` retry mode (bounded, exponential backoff with jitter);
-  what outlasts it becomes :class:`StorageUnavailableError`. No botocore exception
-  leaves this module.
+  what outlasts it becomes :class:`StorageUnavailableError`. Permanent failures
+  (credentials, permissions, KMS, invalid parameters, unknown 4xx) become
+  :class:`StorageError` / :class:`AccessDeniedError` naming the cause and S3's request
+  id (the table is :mod:`synaptic_s3.store.s3_errors`). No botocore exception leaves
+  this module.
+* Listings go through botocore's ``list_objects_v2`` paginator.
 * With an ``endpoint_url`` (MinIO, SeaweedFS, moto) addressing is path-style and
   request checksums are sent only when S3 requires them, which such servers accept.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 import aioboto3
-import aiohttp
 from aiobotocore.config import AioConfig
-from botocore.exceptions import BotoCoreError, ClientError
+from aiobotocore.session import AioSession
+from botocore.exceptions import ClientError
 
 from synaptic_s3.core.errors import (
-    AccessDeniedError,
-    BucketNotFoundError,
     ConflictError,
     NotFoundError,
     StorageError,
@@ -42,6 +45,9 @@ from synaptic_s3.core.errors import (
 from synaptic_s3.core.keys import Namespace, namespace_prefix, object_path, parse_path, path_order
 from synaptic_s3.core.retry import gather_bounded
 from synaptic_s3.core.store import Entry, KeyPage, RawItem, Store
+from synaptic_s3.store import s3_timestamps as timestamps
+from synaptic_s3.store.s3_clients import LoopClients
+from synaptic_s3.store.s3_errors import TRANSPORT_ERRORS, error_code, error_status, translate
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
@@ -49,11 +55,6 @@ if TYPE_CHECKING:
 ServerSideEncryption = Literal["AES256", "aws:kms"]
 _DELETE_BATCH = 1000  # DeleteObjects' limit
 _LIST_PAGE = 1000  # ListObjectsV2's largest page
-_ACCESS_DENIED = {
-    "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled",
-}
-_CONFLICT = {"PreconditionFailed", "ConditionalRequestConflict"}
-_TRANSPORT_ERRORS = (BotoCoreError, aiohttp.ClientError, asyncio.TimeoutError, ConnectionError)
 
 
 class S3Store(Store):
@@ -91,11 +92,8 @@ class S3Store(Store):
         self._prefix = _normalise_prefix(prefix)
         self._endpoint_url = endpoint_url
         self._region_name = region_name
-        self._session = session or aioboto3.Session(
-            aws_access_key_id=aws_access_key_id,
-            aws_secret_access_key=aws_secret_access_key,
-            aws_session_token=aws_session_token,
-        )
+        self._session = session or _new_session(
+            aws_access_key_id, aws_secret_access_key, aws_session_token)
         self.max_concurrency = max_concurrency
         self._config = AioConfig(
             max_pool_connections=max_concurrency,
@@ -114,10 +112,7 @@ class S3Store(Store):
             self._sse_args["BucketKeyEnabled"] = True
             if sse_kms_key_id is not None:
                 self._sse_args["SSEKMSKeyId"] = sse_kms_key_id
-        self._client: S3Client | None = None
-        self._client_context: Any = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
-        self._client_lock: asyncio.Lock | None = None
+        self._clients = LoopClients(self._open_client)
 
     # -- identity ------------------------------------------------------------------------
 
@@ -132,54 +127,46 @@ class S3Store(Store):
     def __repr__(self) -> str:
         return f"S3Store(bucket={self._bucket!r}, prefix={self._prefix!r})"
 
-    # -- lifecycle -----------------------------------------------------------------------
+    # -- lifecycle ------------------------------------------------------------------------
 
     async def client(self) -> S3Client:
-        """The store's one client, created on first use and reused until :meth:`close`.
+        """The running event loop's client, opened on first use (see
+        :mod:`synaptic_s3.store.s3_clients`): a store works from any loop and thread.
+        Failing to create it (a bad region, credentials that cannot be resolved) raises
+        the library's errors, as a failed request does."""
+        try:
+            return await self._clients.get()
+        except (ClientError, *TRANSPORT_ERRORS) as exc:
+            raise self._translate(exc, "CreateClient") from exc
 
-        An aiohttp connection pool belongs to the event loop it was made on. A store
-        whose loop has been closed (an earlier ``asyncio.run``) gets a new client; using
-        one store from two live loops at once is refused with a clear error.
-        """
-        loop = asyncio.get_running_loop()
-        if self._client_loop is not loop:
-            if self._client_loop is not None and not self._client_loop.is_closed():
-                raise StorageError(
-                    "this S3Store is in use on another running event loop; "
-                    "create one S3Store per event loop", bucket=self._bucket)
-            self._client = self._client_context = None
-            self._client_loop, self._client_lock = loop, asyncio.Lock()
-        assert self._client_lock is not None
-        if self._client is None:
-            async with self._client_lock:
-                if self._client is None:
-                    context = self._session.client(
-                        "s3",
-                        endpoint_url=self._endpoint_url,
-                        region_name=self._region_name,
-                        config=self._config,
-                    )
-                    self._client = await context.__aenter__()
-                    self._client_context = context
-        return self._client
+    @property
+    def open_clients(self) -> int:
+        """How many clients (one per event loop) are open now: 0 once every loop that
+        used the store has ended or :meth:`close` ran in it."""
+        return len(self._clients)
+
+    def register_event_handler(self, event_name: str, handler: Callable[..., Any]) -> None:
+        """Register a botocore event handler (``"before-send.s3"``...) on every client
+        this store opens, in any loop, now or later (request counters, tracing)."""
+        self._clients.register(event_name, handler)
+
+    async def _open_client(self, stack: AsyncExitStack) -> S3Client:
+        context = self._session.client(
+            "s3", endpoint_url=self._endpoint_url, region_name=self._region_name,
+            config=self._config,
+        )
+        client: S3Client = await stack.enter_async_context(context)
+        return client
 
     async def close(self) -> None:
-        context, self._client, self._client_context = self._client_context, None, None
-        self._client_loop = None
-        if context is not None:
-            await context.__aexit__(None, None, None)
+        """Close the calling loop's client (other loops close theirs when they end, or
+        at once if running); the store opens a new client if used again."""
+        await self._clients.close()
 
     async def __aenter__(self) -> Self:
+        """Open the running loop's client now (so errors show at ``async with``)."""
         await self.client()
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def ensure_bucket(self) -> None:
         """Create the bucket if it does not exist (local servers, tests, the CLI)."""
@@ -188,16 +175,16 @@ class S3Store(Store):
             await client.head_bucket(Bucket=self._bucket)
             return
         except ClientError as exc:
-            if _status(exc) != 404:
+            if error_status(exc) != 404:
                 raise self._translate(exc, "HeadBucket") from exc
-        except _TRANSPORT_ERRORS as exc:
+        except TRANSPORT_ERRORS as exc:
             raise self._translate(exc, "HeadBucket") from exc
         try:
             await client.create_bucket(Bucket=self._bucket)
         except ClientError as exc:
-            if _code(exc) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            if error_code(exc) not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                 raise self._translate(exc, "CreateBucket") from exc
-        except _TRANSPORT_ERRORS as exc:
+        except TRANSPORT_ERRORS as exc:
             raise self._translate(exc, "CreateBucket") from exc
 
     # -- errors --------------------------------------------------------------------------
@@ -212,21 +199,7 @@ class S3Store(Store):
         where = f"s3://{self._bucket}/{self._prefix}"
         if namespace is not None:
             where += object_path(namespace, key) if key is not None else namespace_prefix(namespace)
-        if isinstance(exc, ClientError):
-            code = _code(exc)
-            if code == "NoSuchBucket":
-                return BucketNotFoundError(self._bucket)
-            if code in _ACCESS_DENIED or _status(exc) == 403:
-                return AccessDeniedError(f"{operation} {where} denied: {code}",
-                                         bucket=self._bucket)
-            if code in _CONFLICT or _status(exc) == 412:
-                return ConflictError(f"conditional {operation} lost: {code}",
-                                     namespace=namespace, key=key)
-            return StorageUnavailableError(f"{operation} {where} failed: {code} ({exc})",
-                                           bucket=self._bucket)
-        return StorageUnavailableError(
-            f"{operation} {where} failed: {type(exc).__name__}: {exc}", bucket=self._bucket
-        )
+        return translate(exc, operation, where, self._bucket, namespace, key)
 
     def _full_key(self, namespace: Namespace, key: str) -> str:
         return self._prefix + object_path(namespace, key)
@@ -242,15 +215,15 @@ class S3Store(Store):
             try:
                 response = await client.get_object(Bucket=self._bucket, Key=full_key)
             except ClientError as exc:
-                if _code(exc) == "NoSuchKey":
+                if error_code(exc) == "NoSuchKey":
                     return None
                 raise self._translate(exc, "GetObject", namespace, key) from exc
-            except _TRANSPORT_ERRORS as exc:
+            except TRANSPORT_ERRORS as exc:
                 raise self._translate(exc, "GetObject", namespace, key) from exc
             try:
                 async with response["Body"] as stream:
                     body = await stream.read()
-            except _TRANSPORT_ERRORS as exc:
+            except TRANSPORT_ERRORS as exc:
                 if attempt == 1:
                     continue
                 raise self._translate(exc, "GetObject", namespace, key) from exc
@@ -283,12 +256,12 @@ class S3Store(Store):
         try:
             response = await client.put_object(**args)
         except ClientError as exc:
-            if if_version is not None and _code(exc) == "NoSuchKey":
+            if if_version is not None and error_code(exc) == "NoSuchKey":
                 # AWS answers 404 to IfMatch on a missing object: the version is gone.
                 raise ConflictError("the item was deleted since it was read",
                                     namespace=namespace, key=key) from exc
             raise self._translate(exc, "PutObject", namespace, key) from exc
-        except _TRANSPORT_ERRORS as exc:
+        except TRANSPORT_ERRORS as exc:
             raise self._translate(exc, "PutObject", namespace, key) from exc
         return str(response["ETag"])
 
@@ -296,7 +269,7 @@ class S3Store(Store):
         client = await self.client()
         try:
             await client.delete_object(Bucket=self._bucket, Key=self._full_key(namespace, key))
-        except (ClientError, *_TRANSPORT_ERRORS) as exc:
+        except (ClientError, *TRANSPORT_ERRORS) as exc:
             raise self._translate(exc, "DeleteObject", namespace, key) from exc
 
     async def _copy(
@@ -304,10 +277,11 @@ class S3Store(Store):
         *, if_absent: bool,
     ) -> str:
         """Unconditional: one server-side ``CopyObject`` (with the store's encryption
-        settings). ``if_absent``: a GET and a ``PutObject`` with ``If-None-Match: *``,
-        because moto and SeaweedFS accept ``If-None-Match`` on ``CopyObject`` but do not
-        enforce it (they overwrite), so a conditional server-side copy could not be
-        trusted on every endpoint this store supports."""
+        settings). ``if_absent``: a GET and a ``PutObject`` with ``If-None-Match: *``.
+        AWS and SeaweedFS enforce ``If-None-Match`` on ``CopyObject`` too, but moto
+        (5.2) accepts it and overwrites anyway, so a conditional server-side copy
+        could not be trusted on every endpoint this store supports; the conditional
+        PUT is enforced by all of them (the conformance suite checks it)."""
         if if_absent:
             return await super()._copy(src_namespace, src_key, dst_namespace, dst_key,
                                        if_absent=True)
@@ -318,65 +292,51 @@ class S3Store(Store):
                 Bucket=self._bucket, Key=self._full_key(dst_namespace, dst_key),
                 CopySource={"Bucket": self._bucket, "Key": source}, **self._sse_args)
         except ClientError as exc:
-            if _code(exc) == "NoSuchKey":
+            if error_code(exc) == "NoSuchKey":
                 raise NotFoundError("item", object_path(src_namespace, src_key)) from exc
             raise self._translate(exc, "CopyObject", dst_namespace, dst_key) from exc
-        except _TRANSPORT_ERRORS as exc:
+        except TRANSPORT_ERRORS as exc:
             raise self._translate(exc, "CopyObject", dst_namespace, dst_key) from exc
         return _quoted(str(response["CopyObjectResult"]["ETag"]))
 
-    async def _pages(
-        self, namespace: Namespace, prefix: str, **args: Any
-    ) -> AsyncIterator[dict[str, Any]]:
-        """ListObjectsV2 pages under ``prefix``, following continuation tokens."""
-        client = await self.client()
-        token: str | None = None
-        while True:
-            request = {"Bucket": self._bucket, "Prefix": prefix, **args}
-            if token is not None:
-                request.pop("StartAfter", None)
-                request["ContinuationToken"] = token
-            try:
-                page = await client.list_objects_v2(**request)
-            except (ClientError, *_TRANSPORT_ERRORS) as exc:
-                raise self._translate(exc, "ListObjectsV2", namespace) from exc
-            yield dict(page)
-            token = page.get("NextContinuationToken") if page.get("IsTruncated") else None
-            if token is None:
-                return
-
     async def _list_keys(self, namespace: Namespace, after: str | None, limit: int) -> KeyPage:
         prefix = self._prefix + namespace_prefix(namespace)
-        request: dict[str, Any] = {"Bucket": self._bucket, "Prefix": prefix, "Delimiter": "/"}
+        args: dict[str, Any] = {"Bucket": self._bucket, "Prefix": prefix, "Delimiter": "/"}
         if after is not None:
-            request["StartAfter"] = prefix + path_order(after)
+            args["StartAfter"] = prefix + path_order(after)
+        # MaxItems stops the paginator at ``limit`` objects without a look-ahead request;
+        # a page size of min(limit, 1000) asks for no more than that in one request.
         client = await self.client()
+        pages = client.get_paginator("list_objects_v2").paginate(
+            **args, PaginationConfig={"MaxItems": limit, "PageSize": min(limit, _LIST_PAGE)})
         keys: list[str] = []
-        truncated = False
-        while len(keys) < limit:
-            # Ask for exactly what is missing: no peeking past the page, so listing N
-            # keys page by page costs ceil(N/1000) requests.
-            request["MaxKeys"] = min(limit - len(keys), _LIST_PAGE)
-            try:
-                page = await client.list_objects_v2(**request)
-            except (ClientError, *_TRANSPORT_ERRORS) as exc:
-                raise self._translate(exc, "ListObjectsV2", namespace) from exc
-            for entry in page.get("Contents", ()):
-                parsed = parse_path(entry["Key"][len(self._prefix):])
-                if parsed is not None and parsed[0] == namespace:
-                    keys.append(parsed[1])
-            truncated = bool(page.get("IsTruncated"))
-            if not truncated:
-                break
-            request.pop("StartAfter", None)
-            request["ContinuationToken"] = page["NextContinuationToken"]
+        try:
+            async for page in pages:
+                for entry in page.get("Contents", ()):
+                    parsed = parse_path(entry["Key"][len(self._prefix):])
+                    if parsed is not None and parsed[0] == namespace:
+                        keys.append(parsed[1])
+        except (ClientError, *TRANSPORT_ERRORS) as exc:
+            raise self._translate(exc, "ListObjectsV2", namespace) from exc
+        # resume_token is set when the paginator stopped at MaxItems with more to come
+        truncated = pages.resume_token is not None
         return KeyPage(keys, keys[-1] if truncated and keys else None)
 
     async def _object_pages(self, namespace: Namespace) -> AsyncIterator[list[dict[str, Any]]]:
         """Every object under a namespace (sub-namespaces included), page by page, as
         ListObjectsV2 describes them (``Key``, ``LastModified``, ``Size``...)."""
-        prefix = self._prefix + namespace_prefix(namespace)
-        async for page in self._pages(namespace, prefix):
+        client = await self.client()
+        pages = client.get_paginator("list_objects_v2").paginate(
+            Bucket=self._bucket, Prefix=self._prefix + namespace_prefix(namespace),
+            PaginationConfig={"PageSize": _LIST_PAGE})
+        iterator = aiter(pages)
+        while True:
+            try:
+                page = await anext(iterator)
+            except StopAsyncIteration:
+                return
+            except (ClientError, *TRANSPORT_ERRORS) as exc:
+                raise self._translate(exc, "ListObjectsV2", namespace) from exc
             yield list(page.get("Contents", ()))
 
     async def _list_namespaces(self, prefix: Namespace) -> list[Namespace]:
@@ -425,7 +385,7 @@ class S3Store(Store):
                     Bucket=self._bucket,
                     Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True},
                 )
-            except (ClientError, *_TRANSPORT_ERRORS) as exc:
+            except (ClientError, *TRANSPORT_ERRORS) as exc:
                 raise self._translate(exc, "DeleteObjects", namespace) from exc
             errors = [e for e in response.get("Errors", ()) if e.get("Code") != "NoSuchKey"]
             if errors:
@@ -440,6 +400,21 @@ class S3Store(Store):
         return len(keys)
 
 
+def _new_session(
+    access_key_id: str | None, secret_access_key: str | None, session_token: str | None,
+) -> aioboto3.Session:
+    """A session whose clients parse timestamps fast (:mod:`s3_timestamps`); a session
+    passed in by the caller is left as it is."""
+    core = AioSession()
+    timestamps.install(core)
+    return aioboto3.Session(
+        botocore_session=core,
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret_access_key,
+        aws_session_token=session_token,
+    )
+
+
 def _normalise_prefix(prefix: str) -> str:
     parts = [part for part in prefix.strip("/").split("/") if part]
     if any(part in (".", "..") for part in parts):
@@ -451,11 +426,3 @@ def _quoted(etag: str) -> str:
     """ETags as GetObject returns them, in double quotes (SeaweedFS's CopyObject
     result leaves them off), so a copy's version works with ``if_version``."""
     return etag if etag.startswith('"') else f'"{etag}"'
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def _status(exc: ClientError) -> int:
-    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))

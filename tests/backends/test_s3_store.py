@@ -200,6 +200,7 @@ async def test_denied_access_is_access_denied(secured_seaweedfs: Endpoint) -> No
         with pytest.raises(AccessDeniedError, match="PutObject") as raised:
             await store.put(("sessions",), "x", {})
     assert raised.value.bucket == BUCKET
+    assert "request id " in str(raised.value)  # SeaweedFS's own x-amz-request-id
 
 
 async def test_wrong_credentials_are_access_denied(secured_seaweedfs: Endpoint) -> None:
@@ -209,30 +210,63 @@ async def test_wrong_credentials_are_access_denied(secured_seaweedfs: Endpoint) 
             await store.get(("sessions",), "x")
 
 
-def test_a_store_outlives_the_event_loop_it_was_first_used_on(moto_endpoint: Endpoint) -> None:
-    import asyncio
+# -- listings through the paginator: pages cut short, StartAfter with continuation tokens ----
 
-    store = S3Store(BUCKET, prefix=f"loops-{uuid.uuid4().hex}", **moto_endpoint.boto3_kwargs())
-    asyncio.run(store.put(("things",), "k", 1))  # this loop closes when run() returns
-    item = asyncio.run(store.get(("things",), "k"))
-    assert item is not None
-    assert item.value == 1
-    asyncio.run(store.close())
+@pytest.fixture
+def two_key_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ListObjectsV2 pages of 2 objects, so a few keys exercise every paging path."""
+    monkeypatch.setattr("synaptic_s3.store.s3._LIST_PAGE", 2)
 
 
-def test_a_store_refuses_two_live_event_loops(moto_endpoint: Endpoint) -> None:
-    import asyncio
+@pytest.mark.usefixtures("two_key_pages")
+async def test_list_keys_after_a_key_across_several_requests(s3: S3Store) -> None:
+    for key in ["k1", "k2", "k3", "k4", "k5", "k6", "k7"]:
+        await s3.put(("things",), key, key)
+    await s3.put(("things", "sub"), "k0", "nested")
 
-    from synaptic_s3 import StorageError
+    page = await s3.list_keys(("things",), after="k2", limit=4)  # 2 requests of 2
+    rest = await s3.list_keys(("things",), after=page.next_after, limit=4)
 
-    store = S3Store(BUCKET, prefix=f"loops-{uuid.uuid4().hex}", **moto_endpoint.boto3_kwargs())
-    first = asyncio.new_event_loop()
-    second = asyncio.new_event_loop()
-    try:
-        first.run_until_complete(store.get(("things",), "k"))
-        with pytest.raises(StorageError, match="one S3Store per event loop"):
-            second.run_until_complete(store.get(("things",), "k"))
-        first.run_until_complete(store.close())
-    finally:
-        first.close()
-        second.close()
+    assert (page.keys, page.next_after) == (["k3", "k4", "k5", "k6"], "k6")
+    assert (rest.keys, rest.next_after) == (["k7"], None)
+
+
+@pytest.mark.usefixtures("two_key_pages")
+async def test_a_page_ending_with_the_last_key_announces_no_next_page(s3: S3Store) -> None:
+    for key in ["k1", "k2", "k3", "k4"]:
+        await s3.put(("things",), key, key)
+
+    page = await s3.list_keys(("things",), limit=4)  # the 2nd request says "not truncated"
+
+    assert (page.keys, page.next_after) == (["k1", "k2", "k3", "k4"], None)
+
+
+@pytest.mark.usefixtures("two_key_pages")
+async def test_sub_namespaces_between_keys_do_not_hide_keys(s3: S3Store) -> None:
+    # "a" < "b/" < "c": a common prefix counts towards each page's 2 entries
+    for ns, key in [(("t",), "a"), (("t", "b"), "x"), (("t", "b2"), "x"), (("t",), "c"),
+                    (("t",), "d")]:
+        await s3.put(ns, key, key)
+
+    seen: list[str] = []
+    after = None
+    while True:
+        page = await s3.list_keys(("t",), after=after, limit=1)
+        seen.extend(page.keys)
+        if page.next_after is None:
+            break
+        after = page.next_after
+
+    assert seen == ["a", "c", "d"]
+
+
+@pytest.mark.usefixtures("two_key_pages")
+async def test_iter_entries_and_namespaces_follow_every_page(s3: S3Store) -> None:
+    for i in range(5):
+        await s3.put(("t", f"n{i}"), "k", i)
+
+    entries = [e async for page in s3.iter_entries(("t",)) for e in page]
+
+    assert [e.namespace for e in entries] == [("t", f"n{i}") for i in range(5)]
+    assert await s3.list_namespaces(("t",)) == [("t", f"n{i}") for i in range(5)]
+    assert await s3.delete_namespace(("t",)) == 5

@@ -178,10 +178,6 @@ async def test_a_resume_reads_one_object() -> None:
 
 
 # Loop independence: the SDK's run_sync runs each call on an event loop of its own.
-RUN_SYNC_REASON = (
-    "S3Store binds its client to the first event loop; the store helper's branch makes "
-    "it loop-independent (issue 14/hardening), then this passes: lead removes the xfail"
-)
 
 
 def _run_sync_twice_then_asyncio_run(store: Store) -> list[object]:
@@ -195,7 +191,6 @@ def test_run_sync_twice_then_asyncio_run_in_memory() -> None:
     assert len(_run_sync_twice_then_asyncio_run(InMemoryStore())) == 4
 
 
-@pytest.mark.xfail(strict=True, reason=RUN_SYNC_REASON)
 def test_run_sync_twice_then_asyncio_run_on_s3(s3_endpoint: Endpoint, s3_prefix: str) -> None:
     store = open_s3_store(s3_endpoint, s3_prefix)
     try:

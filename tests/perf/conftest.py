@@ -66,8 +66,7 @@ async def store(perf_moto: Endpoint, wire: WireCounter) -> AsyncIterator[S3Store
     bucket = f"synaptic-perf-{uuid.uuid4().hex[:16]}"
     create_bucket(perf_moto, bucket)
     async with S3Store(bucket, **perf_moto.boto3_kwargs()) as opened:
-        client = await opened.client()
-        client.meta.events.register("before-send.s3", wire)
+        opened.register_event_handler("before-send.s3", wire)
         yield opened
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from synaptic_s3 import Checkpoint, CheckpointConfig, Message, SessionInfo, SessionManager
 from synaptic_s3.ids import iso_utc, uuid7_datetime
-from tests.reliability.conftest import digest, etag
+from tests.reliability.helpers import digest, etag
 
 Snapshot = dict[str, Any]
 
@@ -102,9 +102,13 @@ class Operation:
         if self.name == "delete_session":
             return _partly_deleted(etags, mid, world.target)
         if self.name == "clear":
+            # clear first fences writers with an empty messages array, then deletes.
+            tail = f"memory/{world.target}/messages.json"
+            fenced = {**etags, tail: etag([])}
             kept = {k: v for k, v in etags.items()
                     if not k.startswith(f"memory/{world.target}/")}
-            return all(mid.get(k) == v for k, v in kept.items()) and mid.items() <= etags.items()
+            return (all(mid.get(k) == v for k, v in kept.items())
+                    and (mid.items() <= etags.items() or mid.items() <= fenced.items()))
         if self.name == "create_session":
             added = {k: v for k, v in mid.items() if k not in etags}
             return (all(mid.get(k) == v for k, v in etags.items())

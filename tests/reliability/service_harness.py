@@ -35,7 +35,7 @@ from synaptic_s3.service.store_url import StoreSpec
 from synaptic_s3.testing import Endpoint
 from synaptic_s3.testing.faults import FaultProxy
 from tests.conftest import BUCKET
-from tests.reliability.conftest import make_store
+from tests.reliability.helpers import make_store
 from tests.service.events import Context
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]

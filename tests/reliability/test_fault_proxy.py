@@ -11,7 +11,7 @@ import pytest
 from synaptic_s3 import S3Store, StorageUnavailableError
 from synaptic_s3.testing import Endpoint
 from synaptic_s3.testing.faults import Fault, FaultProxy, classify
-from tests.reliability.conftest import make_store
+from tests.reliability.helpers import make_store
 
 pytestmark = [pytest.mark.s3]
 

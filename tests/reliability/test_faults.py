@@ -34,7 +34,7 @@ from synaptic_s3 import (
 )
 from synaptic_s3.testing import Endpoint
 from synaptic_s3.testing.faults import Fault, FaultProxy
-from tests.reliability.conftest import MAX_ATTEMPTS, digest, make_store, snapshot
+from tests.reliability.helpers import MAX_ATTEMPTS, digest, make_store, snapshot
 from tests.reliability.operations import OPERATIONS, Operation, Snapshot, World, build_world, settle
 
 pytestmark = [pytest.mark.s3]

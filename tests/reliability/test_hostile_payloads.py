@@ -15,7 +15,7 @@ import pytest
 
 from synaptic_s3 import CheckpointConfig, CorruptDataError, S3Store, SessionManager
 from synaptic_s3.testing import Endpoint
-from tests.reliability.conftest import make_store
+from tests.reliability.helpers import make_store
 
 pytestmark = [pytest.mark.s3]
 

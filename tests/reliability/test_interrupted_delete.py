@@ -21,7 +21,7 @@ import pytest
 from synaptic_s3 import Checkpoint, Message, SessionManager
 from synaptic_s3.testing import Endpoint
 from synaptic_s3.testing.faults import Fault, FaultProxy
-from tests.reliability.conftest import digest, make_store, snapshot
+from tests.reliability.helpers import digest, make_store, snapshot
 from tests.reliability.operations import Snapshot, build_world, owned_by, session_info
 
 pytestmark = [pytest.mark.s3]

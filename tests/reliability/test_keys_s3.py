@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from synaptic_s3 import InvalidKeyError, S3Store
 from synaptic_s3.core.keys import namespace_prefix, object_path, validate_key, validate_namespace
 from synaptic_s3.testing import Endpoint
-from tests.reliability.conftest import ENDPOINTS, make_store
+from tests.reliability.helpers import ENDPOINTS, make_store
 
 pytestmark = [pytest.mark.s3]
 

@@ -38,7 +38,7 @@ from synaptic_s3 import (
 )
 from synaptic_s3.testing import Endpoint
 from synaptic_s3.testing.faults import Fault, FaultProxy
-from tests.reliability.conftest import make_store
+from tests.reliability.helpers import make_store
 
 pytestmark = [pytest.mark.s3, pytest.mark.slow]
 

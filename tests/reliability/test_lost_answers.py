@@ -20,7 +20,7 @@ from synaptic_s3 import (
     StorageUnavailableError,
 )
 from synaptic_s3.testing.faults import Fault, FaultProxy
-from tests.reliability.conftest import snapshot
+from tests.reliability.helpers import snapshot
 
 pytestmark = [pytest.mark.s3]
 

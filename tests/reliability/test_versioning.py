@@ -12,7 +12,7 @@ import pytest
 
 from synaptic_s3 import Checkpoint, CheckpointConfig, Message, S3Store, SessionManager
 from synaptic_s3.testing import Endpoint, create_bucket
-from tests.reliability.conftest import boto_session
+from tests.reliability.helpers import boto_session
 
 pytestmark = [pytest.mark.s3]
 

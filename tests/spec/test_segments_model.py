@@ -55,6 +55,8 @@ CORRECT = {
     "clear-no-crash": "-DCLEAR -DLOST -DBUDGET=3 -DNOCRASH",
     # clear that also deletes the empty tail it wrote (safe; may leave a dead segment)
     "clear-then-delete-tail": "-DCLEAR -DLOST -DBUDGET=3 -DCLEAR_DELETE_TAIL",
+    # 2 writers x 2 messages, lost answers, the orphan sweeper
+    "sweeper": "-DSWEEP -DLOST -DBUDGET=3",
 }
 
 # Broken variants: spin must find a violation in each, of the property named (the text
@@ -73,6 +75,7 @@ BROKEN = {
     "clear-spares-the-live-epoch": ("-DCLEAR -DBUG_CLEAR_SPARE_LIVE", GAP),
     "retry-dedup-in-newest-segment-only": ("-DNM=3 -DLOST -DBUG_DEDUP_NEWEST_ONLY", DOUBLED),
     "retry-dedup-in-tail-only": ("-DLOST -DBUG_DEDUP_TAIL_ONLY", DOUBLED),
+    "sweeper-without-fence": ("-DSWEEP -DBUG_SWEEP_UNFENCED", GAP),
 }
 
 # Coverage points (see COVER in the model) and a configuration above that must reach each.
@@ -83,6 +86,7 @@ COVERAGE = {
     "read-concurrent-with-seal": CORRECT["reader"] + " -DCOVER=4",
     "seal-finds-segment-written": CORRECT["two-writers-three-messages"] + " -DCOVER=5",
     "clear-deletes-segment": CORRECT["clear"] + " -DCOVER=6",
+    "sweeper-deletes-segment": CORRECT["sweeper"] + " -DCOVER=7",
 }
 
 
@@ -122,7 +126,7 @@ def counterexample(flags: str, workdir: Path) -> str:
     replay = subprocess.run([SPIN, "-t", *flags.split(), MODEL.name], cwd=workdir,
                             capture_output=True, text=True)
     return "\n".join(line.strip() for line in replay.stdout.splitlines()
-                     if line.strip().startswith(("W", "clear", "spin:")))
+                     if line.strip().startswith(("W", "clear", "sweep", "spin:")))
 
 
 def first_failed_assertion(trail: str) -> str:
