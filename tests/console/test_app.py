@@ -314,8 +314,15 @@ def test_a_token_from_another_console_is_refused(runner: asyncio.Runner) -> None
     assert post(second, s(TOOLS_ID, "delete"), {"token": first.token}).status == 403
 
 
+class WithoutFork(SessionManager):
+    """A manager of a library version before forks (the console must not offer them)."""
+
+    fork_session = None  # type: ignore[assignment]
+
+
 def test_no_fork_without_the_library_api(runner: asyncio.Runner) -> None:
     app = _app(runner, writes=True)
+    app.manager = WithoutFork(app.manager.store)
     assert not app.can_fork
     assert "Fork" not in text(get(app, s(TOOLS_ID)))
     assert get(app, s(TOOLS_ID, "fork")).status == 404
