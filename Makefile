@@ -37,7 +37,7 @@ docs-images: install browser
 
 ## test: lint, type-check and run the whole test suite
 test: install test-tools lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 ## test-tools: system tools some tests need (spin + gcc: the protocol model in specs/),
 ## installed from Debian's packages when missing and we are root (CI); see the script
