@@ -4,7 +4,10 @@ really holds (ETags, which say whether each object is exactly what it should be)
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+from collections.abc import Awaitable
 from typing import Any
 
 import aioboto3
@@ -12,6 +15,7 @@ import aioboto3
 from synaptic_s3 import S3Store
 from synaptic_s3.core.store import encode_value
 from synaptic_s3.testing import Endpoint
+from synaptic_s3.testing.faults import Fault, FaultProxy
 from tests.conftest import BUCKET
 
 ENDPOINTS = ("moto", "seaweedfs")
@@ -62,3 +66,25 @@ async def snapshot(store: S3Store) -> dict[str, str]:
         for entry in page.get("Contents", ()):
             found[entry["Key"].removeprefix(store.prefix)] = entry["ETag"]
     return found
+
+
+async def kill_at_request(proxy: FaultProxy, call: Awaitable[Any], k: int, *,
+                          apply: bool) -> bool:
+    """Run ``call``, killing it exactly when it sends request k+1: the proxy holds that
+    request (applied upstream first when ``apply``, its answer then dying with the
+    caller) and every later one, and the call is cancelled there, as a Lambda frozen or
+    killed mid-request. Returns whether it was killed (False: it finished within k)."""
+    proxy.clear()
+    proxy.inject(Fault.hold(apply=apply), nth=k + 1, times=None)
+    running = asyncio.ensure_future(call)
+    held = asyncio.create_task(proxy.wait_held())
+    done, _ = await asyncio.wait({running, held}, return_when=asyncio.FIRST_COMPLETED)
+    killed = running not in done
+    for task in (running, held):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    proxy.release_held()
+    proxy.clear()
+    await proxy.idle()
+    return killed

@@ -14,14 +14,13 @@ keys share the victim's key prefix); after the rerun, nothing of the session.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import pytest
 
 from synaptic_s3 import Checkpoint, Message, SessionManager
 from synaptic_s3.testing import Endpoint
-from synaptic_s3.testing.faults import Fault, FaultProxy
-from tests.reliability.helpers import digest, make_store, snapshot
+from synaptic_s3.testing.faults import FaultProxy
+from tests.reliability.helpers import digest, kill_at_request, make_store, snapshot
 from tests.reliability.operations import Snapshot, build_world, owned_by, session_info
 
 pytestmark = [pytest.mark.s3]
@@ -52,26 +51,6 @@ async def build_victim(manager: SessionManager) -> tuple[str, Snapshot]:
     return world.target, written
 
 
-async def kill_after(proxy: FaultProxy, manager: SessionManager, victim: str, k: int,
-                     apply: bool) -> bool:
-    """Run delete_session, killing it when it sends request k+1; return whether it was
-    killed (False: it finished in k requests or fewer)."""
-    proxy.clear()
-    proxy.inject(Fault.hold(apply=apply), nth=k + 1, times=None)
-    deleting = asyncio.create_task(manager.delete_session(victim))
-    held = asyncio.create_task(proxy.wait_held())
-    done, _ = await asyncio.wait({deleting, held}, return_when=asyncio.FIRST_COMPLETED)
-    killed = deleting not in done
-    for task in (deleting, held):
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    proxy.release_held()
-    proxy.clear()
-    await proxy.idle()
-    return killed
-
-
 @pytest.mark.parametrize("apply", [False, True], ids=["before-request", "after-request"])
 async def test_delete_session_killed_at_every_request_then_rerun(
     endpoint: Endpoint, proxy: FaultProxy, prefix: str, apply: bool
@@ -83,7 +62,8 @@ async def test_delete_session_killed_at_every_request_then_rerun(
             victim, before = await build_victim(SessionManager(direct))
             others = digest({key: v for key, v in before.items() if not owned_by(key, victim)})
             async with make_store(endpoint, place, url=proxy.url) as doomed:
-                killed = await kill_after(proxy, SessionManager(doomed), victim, k, apply)
+                killed = await kill_at_request(
+                    proxy, SessionManager(doomed).delete_session(victim), k, apply=apply)
 
             mid = await snapshot(direct)
             assert {key: v for key, v in mid.items() if not owned_by(key, victim)} == others

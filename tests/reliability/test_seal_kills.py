@@ -11,13 +11,13 @@ most once (all or nothing), right where it was appended.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import pytest
 
 from synaptic_s3 import ChatMessageHistory, Message, S3Store
 from synaptic_s3.testing import Endpoint
 from synaptic_s3.testing.faults import Fault, FaultProxy
+from tests.reliability.helpers import kill_at_request
 
 pytestmark = [pytest.mark.s3]
 
@@ -40,26 +40,6 @@ def texts(messages: list[Message]) -> list[str]:
     return [m.content or "" for m in messages]
 
 
-async def append_killed_at(proxy: FaultProxy, history: ChatMessageHistory, k: int,
-                           apply: bool) -> bool:
-    """Append "victim", killing the writer when it sends request k+1; return whether
-    it was killed (False: it finished within k requests)."""
-    proxy.clear()
-    proxy.inject(Fault.hold(apply=apply), nth=k + 1, times=None)
-    appending = asyncio.create_task(history.append(SESSION, Message.human("victim")))
-    held = asyncio.create_task(proxy.wait_held())
-    done, _ = await asyncio.wait({appending, held}, return_when=asyncio.FIRST_COMPLETED)
-    killed = appending not in done
-    for task in (appending, held):
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    proxy.release_held()
-    proxy.clear()
-    await proxy.idle()
-    return killed
-
-
 @pytest.mark.parametrize("apply", [False, True], ids=["before-request", "after-request"])
 async def test_a_writer_killed_at_every_request_of_a_seal_loses_nothing(
     endpoint: Endpoint, proxy: FaultProxy, prefix: str, apply: bool
@@ -74,7 +54,8 @@ async def test_a_writer_killed_at_every_request_of_a_seal_loses_nothing(
             assert [key async for key in direct.iter_keys(("memory", SESSION, "segments"))] == []
             async with open_store(endpoint, place, proxy.url) as doomed:
                 victim = ChatMessageHistory(doomed, segment_bytes=BUDGET)  # cold: GET first
-                killed = await append_killed_at(proxy, victim, k, apply)
+                killed = await kill_at_request(
+                    proxy, victim.append(SESSION, Message.human("victim")), k, apply=apply)
 
             survivor = ChatMessageHistory(direct, segment_bytes=BUDGET)
             for name in AFTER:
