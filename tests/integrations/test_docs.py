@@ -1,9 +1,9 @@
-"""Every Python example in docs/integrations.md runs verbatim: S3 examples against the
-moto server (``S3_ENDPOINT_URL``), the Agents SDK example with an offline stand-in
-model in place of the SDK's default provider, the ADK example with a fake BaseLlm in
-place of Gemini. Each runs as ``__main__`` in a fresh
-module and working directory (in this process: interpreter start-up is the slow
-part, and the new-process cases are covered by the other suites)."""
+"""Every Python example in docs/integrations.md runs verbatim, twice in a row (it must
+clean up after itself): S3 examples against the moto server (``S3_ENDPOINT_URL``), the
+Agents SDK example with an offline stand-in model in place of the SDK's default
+provider, the ADK example with a fake BaseLlm in place of Gemini. Each runs as
+``__main__`` in a fresh module and working directory (in this process: interpreter
+start-up is the slow part, and the new-process cases are covered by the other suites)."""
 
 from __future__ import annotations
 
@@ -60,10 +60,11 @@ def test_example_runs(
     monkeypatch.setattr(strands.agent.agent, "BedrockModel", lambda **_: StrandsEchoModel())
     agents.set_tracing_disabled(True)
     try:
-        # A registered module, so LangGraph can resolve the example's type hints.
-        module = types.ModuleType(f"docs_integrations_example_{number}")
-        monkeypatch.setitem(sys.modules, module.__name__, module)
         code = compile(SNIPPETS[number], f"{DOC.name}:example-{number}", "exec")
-        exec(code, module.__dict__)
+        for _ in range(2):  # as a reader would run it again: nothing left in the way
+            # A registered module, so LangGraph can resolve the example's type hints.
+            module = types.ModuleType(f"docs_integrations_example_{number}")
+            monkeypatch.setitem(sys.modules, module.__name__, module)
+            exec(code, module.__dict__)
     finally:
         agents.set_tracing_disabled(False)
