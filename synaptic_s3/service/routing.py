@@ -17,8 +17,10 @@ from typing import Annotated, Any, cast
 from urllib.parse import quote, unquote
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import AfterValidator
+
+from synaptic_s3.service.pagination import MAX_CURSOR_CHARS
 
 RouteFunction = Callable[..., Any]
 Decorator = Callable[[RouteFunction], RouteFunction]
@@ -111,3 +113,9 @@ class RouteTable:
             return (400, "invalid_id", "invalid id: an id in the path holds characters "
                     "that ids may not contain", {})
         return 404, "route_not_found", "no route for this path", {}
+
+
+NextCursor = Annotated[str | None, Query(max_length=MAX_CURSOR_CHARS,
+                                         description="next_cursor of the previous page")]
+"""The ``cursor`` query parameter of every forward-paged listing (one definition, so
+every listing documents and bounds it alike)."""

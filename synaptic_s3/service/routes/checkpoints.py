@@ -15,7 +15,7 @@ from synaptic_s3.service.context import current
 from synaptic_s3.service.errors import ApiError
 from synaptic_s3.service.idempotency import IdempotencyKey, begin, check_key, finish
 from synaptic_s3.service.models import CheckpointList
-from synaptic_s3.service.pagination import MAX_CURSOR_CHARS, bounded_body, too_large
+from synaptic_s3.service.pagination import bounded_body, too_large
 from synaptic_s3.service.replies import (
     BODY_ERRORS,
     KEY_REUSED,
@@ -26,7 +26,7 @@ from synaptic_s3.service.replies import (
     json_reply,
     json_text_reply,
 )
-from synaptic_s3.service.routing import PathId, ServiceRouter, location
+from synaptic_s3.service.routing import NextCursor, PathId, ServiceRouter, location
 
 router = ServiceRouter()
 
@@ -95,9 +95,7 @@ def list_checkpoints(
     request: Request,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="checkpoints per page")
                      ] = DEFAULT_PAGE,
-    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_CHARS,
-                                        description="next_cursor of the previous page")
-                      ] = None,
+    cursor: NextCursor = None,
 ) -> Response[Any]:
     req = current(request)
     after = req.position(cursor, CURSOR_KIND, session_id) if cursor is not None else None

@@ -13,9 +13,8 @@ from synaptic_s3.ids import iso_utc, uuid7_datetime, uuid7_from
 from synaptic_s3.service.context import current
 from synaptic_s3.service.idempotency import IdempotencyKey, begin, finish
 from synaptic_s3.service.models import SessionInfo, SessionList
-from synaptic_s3.service.pagination import MAX_CURSOR_CHARS
 from synaptic_s3.service.replies import NOT_FOUND, described, json_reply, no_content
-from synaptic_s3.service.routing import PathId, ServiceRouter, location
+from synaptic_s3.service.routing import NextCursor, PathId, ServiceRouter, location
 
 router = ServiceRouter()
 
@@ -55,9 +54,7 @@ def list_sessions(
     request: Request,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="sessions per page")
                      ] = DEFAULT_PAGE,
-    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_CHARS,
-                                        description="next_cursor of the previous page")
-                      ] = None,
+    cursor: NextCursor = None,
 ) -> Response[Any]:
     req = current(request)
     after = req.position(cursor, CURSOR_KIND, "") if cursor is not None else None
