@@ -9,6 +9,10 @@ and any S3 tool see exactly what we see.
   ends or the store closes (:mod:`synaptic_s3.store.s3_clients`): a store works from
   any loop and any thread. The connection pool is sized to ``max_concurrency``,
   which also bounds fan-out (bulk gets, deletes).
+* aiobotocore directly, not aioboto3: the store only ever creates a client, and
+  aioboto3 (boto3, s3transfer) cost ~0.3-0.5 s of CPU at import, a third of a Lambda
+  init (benchmarks/INIT.md). An ``aioboto3.Session`` passed in still works
+  (:func:`client_factory`) without this module importing aioboto3.
 * Conditional writes map onto S3's own: ``if_absent`` -> ``IfNoneMatch: *``,
   ``if_version`` -> ``IfMatch: <ETag>``. A 412 (or AWS's 409 for a concurrent
   conditional write) is a :class:`ConflictError`, never a retry.
@@ -27,11 +31,10 @@ and any S3 tool see exactly what we see.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AsyncExitStack
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Self
 
-import aioboto3
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
 from botocore.exceptions import ClientError
@@ -62,6 +65,10 @@ class S3Store(Store):
 
     Use it as ``async with S3Store(...) as store:`` or keep it open for the life of
     the process (a Lambda container) and ``await store.close()`` at the end.
+
+    ``session``: an ``aiobotocore.session.AioSession`` (or an ``aioboto3.Session``)
+    whose credentials, profile and region the store's clients use; without one the
+    store makes its own, with the explicit keys if given (giving both is refused).
     """
 
     def __init__(
@@ -71,7 +78,7 @@ class S3Store(Store):
         prefix: str = "",
         endpoint_url: str | None = None,
         region_name: str | None = None,
-        session: aioboto3.Session | None = None,
+        session: AioSession | AsyncClientSession | None = None,
         max_concurrency: int = 16,
         max_attempts: int = 5,
         connect_timeout: float = 5.0,
@@ -92,8 +99,12 @@ class S3Store(Store):
         self._prefix = _normalise_prefix(prefix)
         self._endpoint_url = endpoint_url
         self._region_name = region_name
-        self._session = session or _new_session(
-            aws_access_key_id, aws_secret_access_key, aws_session_token)
+        if session is not None and (aws_access_key_id or aws_secret_access_key
+                                    or aws_session_token):
+            raise ValueError("give credentials either to the session or to S3Store, not both")
+        self._create_client = client_factory(session) if session is not None else \
+            _new_session(aws_access_key_id, aws_secret_access_key,
+                         aws_session_token).create_client
         self.max_concurrency = max_concurrency
         self._config = AioConfig(
             max_pool_connections=max_concurrency,
@@ -151,7 +162,7 @@ class S3Store(Store):
         self._clients.register(event_name, handler)
 
     async def _open_client(self, stack: AsyncExitStack) -> S3Client:
-        context = self._session.client(
+        context = self._create_client(
             "s3", endpoint_url=self._endpoint_url, region_name=self._region_name,
             config=self._config,
         )
@@ -400,19 +411,47 @@ class S3Store(Store):
         return len(keys)
 
 
+class AsyncClientSession(Protocol):
+    """What an ``aioboto3.Session`` offers the store: ``client("s3", ...)`` returning
+    an async context manager that yields an aiobotocore client."""
+
+    def client(self, service_name: str, **kwargs: Any) -> AbstractAsyncContextManager[Any]:
+        ...
+
+
+def client_factory(
+    session: AioSession | AsyncClientSession,
+) -> Callable[..., AbstractAsyncContextManager[Any]]:
+    """How to open a client from the ``session`` a caller passed: an aiobotocore
+    ``AioSession``'s ``create_client``, or an ``aioboto3.Session``'s ``client``
+    (recognised by the ``AioSession`` it wraps, so aioboto3 is never imported here;
+    its clients behave exactly as ``aioboto3.Session().client`` makes them). Anything
+    else (a boto3 or botocore session, whose clients are synchronous) is refused."""
+    factory: Callable[..., AbstractAsyncContextManager[Any]]
+    if isinstance(session, AioSession):
+        factory = session.create_client
+        return factory
+    inner = getattr(session, "_session", None)
+    client = getattr(session, "client", None)
+    if isinstance(inner, AioSession) and callable(client):
+        factory = client
+        return factory
+    raise TypeError(
+        f"session must be an aiobotocore AioSession or an aioboto3 Session, "
+        f"not {type(session).__module__}.{type(session).__qualname__}")
+
+
 def _new_session(
     access_key_id: str | None, secret_access_key: str | None, session_token: str | None,
-) -> aioboto3.Session:
-    """A session whose clients parse timestamps fast (:mod:`s3_timestamps`); a session
-    passed in by the caller is left as it is."""
+) -> AioSession:
+    """A session whose clients parse timestamps fast (:mod:`s3_timestamps`), with the
+    explicit keys if any were given (else botocore's chain: environment, profile,
+    container or instance role); a session passed in by the caller is left as it is."""
     core = AioSession()
     timestamps.install(core)
-    return aioboto3.Session(
-        botocore_session=core,
-        aws_access_key_id=access_key_id,
-        aws_secret_access_key=secret_access_key,
-        aws_session_token=session_token,
-    )
+    if access_key_id or secret_access_key or session_token:
+        core.set_credentials(access_key_id, secret_access_key, session_token)
+    return core
 
 
 def _normalise_prefix(prefix: str) -> str:
