@@ -40,7 +40,10 @@ def main(root: Path, own: list[str]) -> int:
     for source in third_party:
         target = source.with_suffix(".pyc")
         try:
-            py_compile.compile(str(source), cfile=str(target), dfile=str(source),
+            # dfile: tracebacks name the module's path inside the artifact, not the
+            # build machine's staging directory
+            py_compile.compile(str(source), cfile=str(target),
+                               dfile=str(source.relative_to(root)),
                                doraise=True, invalidation_mode=MODE)
         except py_compile.PyCompileError as exc:  # not importable anyway; keep the source
             print(f"bytecode: {source.relative_to(root)} kept as source: {exc.msg}",
