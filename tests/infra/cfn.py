@@ -42,9 +42,11 @@ def load_template() -> dict[str, Any]:
     return copy.deepcopy(_parsed())
 
 
-def translate(parameters: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The CloudFormation template the SAM transform makes of template.yaml."""
-    template = load_template()
+def translate(parameters: Mapping[str, str] | None = None,
+              template: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The CloudFormation template the SAM transform makes of template.yaml (or of
+    ``template``, an edited copy of what :func:`load_template` returns)."""
+    template = load_template() if template is None else template
     template["Globals"]["Function"]["CodeUri"] = PACKAGED_CODE_URI
     translator = Translator(
         managed_policy_map=None,
@@ -137,9 +139,10 @@ class Stack:
 
 def integration_target(operation: Mapping[str, Any]) -> str:
     """The logical id of the function an OpenAPI operation's Lambda proxy integration
-    invokes (SAM writes ``${FunctionId.Arn}`` into the integration URI)."""
+    invokes (SAM writes ``${FunctionId.Arn}`` into the integration URI, or, for a
+    function with ``AutoPublishAlias``, ``${FunctionIdAlias<name>}``: its alias)."""
     uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
-    match = re.search(r"\$\{(\w+)\.Arn\}", uri)
+    match = re.search(r"\$\{(\w+)\.Arn\}", uri) or re.search(r"\$\{(\w+)Alias\w+\}", uri)
     assert match, uri
     return match.group(1)
 
