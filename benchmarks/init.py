@@ -24,8 +24,8 @@ kinds are interleaved round by round, so load on this shared machine hits them a
 
 CPU time is the child's user + system time (``os.wait4``), from exec to the end of init
 (the child leaves with ``os._exit``, so interpreter teardown is not counted). Medians
-over ``--rounds``. An ``-X importtime`` run of ``floor`` and ``ours`` gives the breakdown
-(self time per top-level package). Results go to ``--out`` (markdown); docs/service.md
+over ``--rounds``. ``-X importtime`` runs of ``floor`` and ``ours`` give the breakdown
+(median self time per top-level package). Results go to ``--out`` (markdown); docs/service.md
 quotes them.
 """
 
@@ -44,6 +44,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 MAKEFILE = ROOT / "infra" / "lambda" / "Makefile"
@@ -99,6 +100,48 @@ import json
 import handlers.app
 from synaptic_s3.service.lambda_handler import app
 ok = app.store.open_clients == 1  # the client was created during init
+"""
+
+# The same inits cut into phases, each timed with time.process_time() in the child (CPU,
+# unlike -X importtime's wall clock): what each part costs, in the order Lambda pays it.
+_PHASE = "marks.append(({name!r}, time.process_time()))\n"
+FLOOR_PHASES = "import asyncio, json\n" + \
+    "marks = [('interpreter start-up, asyncio', time.process_time())]\n" + \
+    "from pydantic import BaseModel\nclass Event(BaseModel):\n    body: str\n" + \
+    _PHASE.format(name="pydantic (import, one model)") + \
+    "import aiobotocore.session\n" + \
+    _PHASE.format(name="aiobotocore, botocore, aiohttp (import)") + \
+    "runner = asyncio.Runner()\n" + \
+    "client = runner.run(aiobotocore.session.get_session().create_client('s3').__aenter__())\n" + \
+    _PHASE.format(name="S3 client creation") + "ok = marks\n"
+OURS_PHASES = """\
+import asyncio, gc, json
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+gc.disable()
+marks = [("interpreter start-up, asyncio", time.process_time())]
+from pydantic import BaseModel
+""" + _PHASE.format(name="pydantic (import)") + """\
+from aiobotocore.config import AioConfig
+import aiobotocore.session
+""" + _PHASE.format(name="aiobotocore, botocore, aiohttp (import)") + """\
+import aws_lambda_powertools.event_handler, aws_lambda_powertools.logging
+import aws_lambda_powertools.metrics
+""" + _PHASE.format(name="Powertools (event handler, logger, metrics)") + """\
+import synaptic_s3.session, synaptic_s3.checkpoint, synaptic_s3.memory
+""" + _PHASE.format(name="synaptic_s3 library (models, history, checkpoints)") + """\
+import synaptic_s3.store.s3
+""" + _PHASE.format(name="synaptic_s3 S3 store") + """\
+import synaptic_s3.service.app
+""" + _PHASE.format(name="service (routes, request models, resolver)") + """\
+del os.environ["AWS_LAMBDA_FUNCTION_NAME"]  # build the app here, create the client below
+from synaptic_s3.service import lambda_handler
+""" + _PHASE.format(name="service app (config, resolver built)") + """\
+lambda_handler.runner.run(lambda_handler.app.warm())
+""" + _PHASE.format(name="S3 client creation") + """\
+gc.enable()
+gc.freeze()
+""" + _PHASE.format(name="collector resumed, init objects frozen") + """\
+ok = marks if lambda_handler.app.store.open_clients == 1 else False
 """
 
 
@@ -183,6 +226,20 @@ def import_breakdown(stderr: str) -> tuple[dict[str, float], list[tuple[str, flo
     return dict(packages), modules
 
 
+def median_breakdown(runs: list[tuple[dict[str, float], list[tuple[str, float]]]]
+                     ) -> tuple[dict[str, float], list[tuple[str, float]]]:
+    """Per package and per module, the median over several ``-X importtime`` runs."""
+    packages = {name: statistics.median(run[0].get(name, 0.0) for run in runs)
+                for name in {n for run in runs for n in run[0]}}
+    per_module: dict[str, list[float]] = defaultdict(list)
+    for run in runs:
+        for name, ms in run[1]:
+            per_module[name].append(ms)
+    modules = sorted(((name, statistics.median(values)) for name, values in per_module.items()),
+                     key=lambda item: -item[1])
+    return packages, modules
+
+
 def _load() -> str:
     try:
         return " ".join(f"{value:.1f}" for value in os.getloadavg())
@@ -195,6 +252,8 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("INIT.md"))
+    parser.add_argument("--importtime-runs", type=int, default=5,
+                        help="-X importtime runs of floor and ours for the breakdown")
     parser.add_argument("--no-source", action="store_true",
                         help="skip the kinds on an artifact without bytecode")
     args = parser.parse_args(argv)
@@ -225,13 +284,18 @@ def main(argv: list[str] | None = None) -> None:
             print(f"round {round_no + 1}/{args.rounds}: "
                   + ", ".join(f"{k.name} {cpu[k.name][-1]:.0f}" for k in kinds), file=sys.stderr)
         load_after = _load()
-        breakdown = {name: import_breakdown(run_child(kind, artifacts[False], home,
-                                                      "-X", "importtime")[2]["stderr"])
-                     for name, kind in (("floor", KINDS[1]), ("ours", KINDS[2]))}
+        phases = {name: [run_child(Kind(name, code), artifacts[False], home)[2]["ok"]
+                         for _ in range(args.rounds)]
+                  for name, code in (("floor", FLOOR_PHASES), ("ours", OURS_PHASES))}
+        breakdown = {name: median_breakdown([
+            import_breakdown(run_child(kind, artifacts[False], home, "-X", "importtime")[2]
+                             ["stderr"]) for _ in range(args.importtime_runs)])
+            for name, kind in (("floor", KINDS[1]), ("ours", KINDS[2]))}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     text = render(args, kinds, cpu, wall, modules, sizes, breakdown, load_before, load_after)
+    text += render_phases(phases)
     args.out.write_text(text)
     print(text)
 
@@ -271,8 +335,11 @@ def render(args: argparse.Namespace, kinds: list[Kind], cpu: dict[str, list[floa
     names = sorted(set(floor_pk) | set(ours_pk), key=lambda n: -ours_pk.get(n, 0))
     lines += [
         "",
-        "## Import breakdown (one `-X importtime` run each; wall ms, self time summed per "
-        "top-level package; the client's creation is not an import and is not in it)",
+        f"## Import breakdown (`-X importtime`, median of {args.importtime_runs} runs each; "
+        "wall ms, self time summed per top-level package; ours runs its whole init inside "
+        "the import of `synaptic_s3.service.lambda_handler`, so that module's self time "
+        "includes building the service and creating the client, which the floor does "
+        "outside any import)",
         "",
         "| package | ours | floor | ours - floor |",
         "| --- | ---: | ---: | ---: |",
@@ -284,6 +351,23 @@ def render(args: argparse.Namespace, kinds: list[Kind], cpu: dict[str, list[floa
                  f"{sum(ours_pk.values()) - sum(floor_pk.values()):+.1f} |")
     lines += ["", "Slowest modules of ours (self ms): "
               + ", ".join(f"`{n}` {ms:.1f}" for n, ms in ours_modules[:12]) + ".", ""]
+    return "\n".join(lines)
+
+
+def render_phases(phases: dict[str, list[list[list[Any]]]]) -> str:
+    """Median CPU ms of each phase (the difference between consecutive marks)."""
+    lines = ["", "## Where the CPU goes (phases timed with `time.process_time()` in the "
+             "child, medians; ours as handlers/app.py runs it: collector paused)", ""]
+    for name, runs in phases.items():
+        labels = [label for label, _ in runs[0]]
+        per_phase = [statistics.median(
+            (run[i][1] - (run[i - 1][1] if i else 0.0)) * 1000 for run in runs)
+            for i in range(len(labels))]
+        total = statistics.median(run[-1][1] * 1000 for run in runs)
+        lines += [f"**{name}** (total {total:.0f} ms):", "", "| phase | CPU ms |",
+                  "| --- | ---: |"]
+        lines += [f"| {label} | {ms:.0f} |" for label, ms in zip(labels, per_phase, strict=True)]
+        lines.append("")
     return "\n".join(lines)
 
 
