@@ -36,57 +36,16 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.decode import mixed
+from benchmarks.message_floor import floor_objects
 from synaptic_s3 import ChatMessageHistory, S3Store
 from synaptic_s3.cli.server import LocalContext, build_event
 from synaptic_s3.core.keys import object_path
-from synaptic_s3.core.messages import Message, ToolCall, UsageMetadata
 from synaptic_s3.service.app import ServiceApp
 from synaptic_s3.service.config import ServiceConfig
 from synaptic_s3.service.store_url import StoreSpec
 from synaptic_s3.testing import create_bucket, seaweedfs_server
 
 BUCKET = "read-path"
-_new = object.__new__
-_set = object.__setattr__
-
-
-def _model(cls: type[Any], fields: dict[str, Any]) -> Any:
-    obj = _new(cls)
-    _set(obj, "__dict__", fields)
-    _set(obj, "__pydantic_fields_set__", set(fields))
-    _set(obj, "__pydantic_extra__", {})
-    _set(obj, "__pydantic_private__", None)
-    return obj
-
-
-_DEFAULTS = dict.fromkeys(Message.model_fields)
-
-
-def floor_objects(values: list[dict[str, Any]]) -> list[Message]:
-    """Message objects with no check: the least any eager pydantic API must do."""
-    out = []
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        for data in values:
-            fields = _DEFAULTS.copy()
-            fields.update(data)
-            fields["additional_kwargs"] = dict(data.get("additional_kwargs", ()))
-            fields["response_metadata"] = dict(data.get("response_metadata", ()))
-            fields["content_blocks"] = []
-            fields["invalid_tool_calls"] = []
-            fields["tool_calls"] = [_model(ToolCall, dict(call))
-                                    for call in data.get("tool_calls", ())]
-            usage = data.get("usage_metadata")
-            if usage is not None:
-                fields["usage_metadata"] = _model(UsageMetadata, dict(usage))
-            out.append(_model(Message, fields))
-    finally:
-        if paused:
-            gc.enable()
-    return out
-
-
 class Case:
     """One session of ``count`` messages, and the raw reads of its objects."""
 
