@@ -16,8 +16,9 @@ reference so both see the same machine:
   between them is what validation costs.
 * the HTTP read of one page, ``GET /sessions/{id}/messages?limit=1000`` and
   ``?last=20``, through the Lambda handler's ``ServiceApp.handle``, against the raw
-  calls a pass-through server needs: GET the objects the page spans, ``json.loads``,
-  slice, ``json.dumps`` the slice.
+  calls a pass-through server with the same contract needs: GET the objects the page
+  spans and, at the same time, the session's metadata (a missing session is 404),
+  ``json.loads``, slice, ``json.dumps`` the slice.
 
 Writes benchmarks/READ_PATH.md. Read the ratios, not the milliseconds.
 """
@@ -67,7 +68,9 @@ class Case:
         self.keys.append(self.store.prefix + object_path(("memory", self.session_id),
                                                          "messages"))
 
-    async def raw(self, keys: list[str]) -> list[Any]:
+    async def raw(self, keys: list[str], *, also: str | None = None) -> list[Any]:
+        """GET ``keys`` concurrently (and ``also``, whose body is only read) and
+        ``json.loads`` each: the messages, in key order."""
         client = await self.store.client()
 
         async def one(key: str) -> list[Any]:
@@ -76,8 +79,14 @@ class Case:
                 value: list[Any] = json.loads(await stream.read())
                 return value
 
-        parts = await asyncio.gather(*(one(key) for key in keys))
-        return [message for part in parts for message in part]
+        async def existence(key: str) -> None:
+            response = await client.get_object(Bucket=BUCKET, Key=key)
+            async with response["Body"] as stream:
+                await stream.read()
+
+        parts = await asyncio.gather(*(one(key) for key in keys),
+                                     *([existence(also)] if also else []))
+        return [message for part in parts[:len(keys)] for message in part]
 
 
 def timed_pair(ours: Callable[[], Any], reference: Callable[[], Any], repeat: int
@@ -134,9 +143,11 @@ def run_size(runner: asyncio.Runner, endpoint: Any, count: int, repeat: int
                 assert reply["statusCode"] == 200, reply
             return call
 
+        metadata = store.prefix + object_path(("sessions",), session_id)
+
         def raw_page(first: int, last: int, keys: list[str]) -> Callable[[], None]:
             def call() -> None:
-                values = run(case.raw(keys))
+                values = run(case.raw(keys, also=metadata))
                 offset = count - len(values)
                 json.dumps({"messages": values[first - offset:last - offset]},
                            ensure_ascii=False, separators=(",", ":"))
@@ -176,8 +187,9 @@ def report(rows: list[dict[str, Any]], repeat: int) -> str:
         f"{repeat}, each interleaved with its reference. Mixed messages of ~200 "
         "characters (a quarter with a tool call, usage and response metadata), 1 MiB "
         "segments. raw = GET the same objects + `json.loads`; floor = raw + building the "
-        "`Message` objects with no check; HTTP: the handler's reply against GET + "
-        "`json.loads` + slice + `json.dumps`.",
+        "`Message` objects with no check; HTTP: the handler's reply against GET of the "
+        "objects the page spans and the session's metadata (concurrently) + `json.loads` + "
+        "slice + `json.dumps`.",
         "",
         "| messages | objects | raw | load | load / raw | floor / raw "
         "| GET ?limit=1000 / raw | GET ?last=20 / raw |",
