@@ -1,4 +1,5 @@
-"""SnapStart in template.yaml: off by default, one edit to opt in (docs/service.md).
+"""SnapStart in template.yaml: off by default, one edit to opt in (docs/service.md);
+and the init's environment (no pydantic plugin discovery).
 
 The API functions publish versions behind an alias, which API Gateway invokes, so a
 snapshot (taken of published versions only) serves the routes once SnapStart is on;
@@ -79,3 +80,9 @@ def test_opting_in_publishes_new_versions_at_once(
     before, after = _versions(default), _versions(opted_in)
     for function_id in API_FUNCTIONS:
         assert after[function_id] != before[function_id], function_id
+
+
+def test_every_function_skips_pydantic_plugin_discovery(default: dict[str, Any]) -> None:
+    for function_id in [*API_FUNCTIONS, "SweeperFunction"]:
+        variables = default["Resources"][function_id]["Properties"]["Environment"]["Variables"]
+        assert variables["PYDANTIC_DISABLE_PLUGINS"] == "__all__", function_id
