@@ -5,7 +5,8 @@
 #   checkov -f template.yaml   (findings are fixed or skipped in the template with a reason)
 # checkov evaluates conditions with the parameters' defaults, so it also scans variants of
 # the template whose defaults select the other branches (AuthMode jwt, a KMS key,
-# versioning on, the idle-session sweeper): every conditional resource is checked.
+# versioning on, the idle-session sweeper, SnapStart on): every conditional resource is
+# checked.
 #
 # Usage: infra/lint.sh            Needs: infra/install-tools.sh (run here when missing)
 set -euo pipefail
@@ -41,18 +42,21 @@ edits = {
                           '  VersioningEnabled:\n    Type: String\n    Default: "true"\n'),
     "IdleSessionDays": ('  IdleSessionDays:\n    Type: Number\n    Default: 0\n',
                         '  IdleSessionDays:\n    Type: Number\n    Default: 30\n'),
+    # not a parameter (docs/service.md, "SnapStart"): the one-line opt-in
+    "SnapStart": ("    SnapStart:\n      ApplyOn: None\n",
+                  "    SnapStart:\n      ApplyOn: PublishedVersions\n"),
 }
 variant = source
 for name, (old, new) in edits.items():
     if variant.count(old) != 1:
         sys.exit(f"infra/lint.sh: cannot set the default of {name}: template.yaml changed")
     variant = variant.replace(old, new)
-(pathlib.Path(sys.argv[1]) / "template-jwt-kms-versioned-sweeper.yaml").write_text(variant)
+(pathlib.Path(sys.argv[1]) / "template-jwt-kms-versioned-sweeper-snapstart.yaml").write_text(variant)
 EOF
 
 step "cfn-lint" "$VENVS/sam/bin/cfn-lint" template.yaml
 step "sam validate --lint" "$VENVS/sam/bin/sam" validate --lint --template-file template.yaml
-for template in template.yaml "$variants"/template-jwt-kms-versioned-sweeper.yaml; do
+for template in template.yaml "$variants"/template-jwt-kms-versioned-sweeper-snapstart.yaml; do
     # --skip-download: no calls to the vendor's API (guidelines, severities).
     step "checkov $(basename "$template")" "$VENVS/checkov/bin/checkov" --quiet --compact \
         --skip-download --framework cloudformation -f "$template"
