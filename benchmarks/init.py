@@ -164,13 +164,24 @@ KINDS = [
 ]
 
 
+PYTHON = sys.executable
+"""The interpreter that builds the artifact and runs the children (``--python``)."""
+
+
+def python_version(python: str) -> str:
+    """``X.Y.Z`` of an interpreter."""
+    done = subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
+                          capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
 def build_artifact(destination: Path, *, bytecode: bool) -> int:
-    """The Lambda artifact for this machine and this Python; its size in KiB."""
-    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    """The Lambda artifact for this machine and ``PYTHON``'s version; its size in KiB."""
+    version = ".".join(python_version(PYTHON).split(".")[:2])
     built = subprocess.run(
         ["make", "-s", "--no-print-directory", "-f", str(MAKEFILE), "artifact",
          f"ARTIFACTS_DIR={destination}", f"LAMBDA_PLATFORM=manylinux2014_{platform.machine()}",
-         f"LAMBDA_PYTHON_VERSION={version}", f"PYTHON={sys.executable}",
+         f"LAMBDA_PYTHON_VERSION={version}", f"PYTHON={PYTHON}",
          f"BYTECODE={1 if bytecode else 0}"],
         cwd=ROOT, capture_output=True, text=True)
     if built.returncode != 0:
@@ -194,7 +205,7 @@ def run_child(kind: Kind, artifact: Path, home: Path, *extra: str) -> tuple[floa
     code = _PRELUDE.format(artifact=str(artifact)) + kind.code + _REPORT
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-S", "-B", *extra, "-c", code],
+        process = subprocess.Popen([PYTHON, "-S", "-B", *extra, "-c", code],
                                    env=child_env(kind, home), stdout=out, stderr=err)
         _, status, usage = os.wait4(process.pid, 0)
         wall = (time.perf_counter() - started) * 1000
@@ -254,9 +265,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("INIT.md"))
     parser.add_argument("--importtime-runs", type=int, default=5,
                         help="-X importtime runs of floor and ours for the breakdown")
+    parser.add_argument("--python", default=sys.executable,
+                        help="interpreter to build for and run (e.g. the runtime's 3.13: "
+                             ".venv-infra/sam/bin/python); default: this one")
     parser.add_argument("--no-source", action="store_true",
                         help="skip the kinds on an artifact without bytecode")
     args = parser.parse_args(argv)
+    global PYTHON
+    PYTHON = args.python
     kinds = [k for k in KINDS if not (args.no_source and k.source_only)]
 
     work = Path(tempfile.mkdtemp(prefix="synaptic-init-"))
@@ -309,10 +325,11 @@ def render(args: argparse.Namespace, kinds: list[Kind], cpu: dict[str, list[floa
     lines = [
         "# Handler cold start (init) vs the aiobotocore + pydantic floor",
         "",
-        f"`.venv/bin/python -m benchmarks.init --rounds {args.rounds}` "
+        f"`.venv/bin/python -m benchmarks.init --rounds {args.rounds}"
+        + (f" --python {args.python}" if args.python != sys.executable else "") + "` "
         f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}); see the module docstring "
         "for what each kind runs. Python "
-        f"{platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores "
+        f"{python_version(PYTHON)} on {platform.machine()}, {os.cpu_count()} cores "
         f"shared with other work (load average {load_before} before, {load_after} after). "
         f"Artifact: {sizes[False]:,} KiB unzipped with bytecode"
         + (f", {sizes[True]:,} KiB without" if True in sizes else "") + ".",
