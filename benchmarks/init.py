@@ -272,7 +272,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="skip the kinds on an artifact without bytecode")
     args = parser.parse_args(argv)
     global PYTHON
-    PYTHON = args.python
+    found = shutil.which(args.python)
+    if found is None:
+        parser.error(f"--python {args.python}: not found")
+    PYTHON = str(Path(found).absolute())  # the Makefile runs it from other directories
     kinds = [k for k in KINDS if not (args.no_source and k.source_only)]
 
     work = Path(tempfile.mkdtemp(prefix="synaptic-init-"))
