@@ -8,7 +8,9 @@ number of listings against the bounds the docs promise."""
 from __future__ import annotations
 
 import bisect
+import re
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -258,3 +260,11 @@ def test_the_search_is_not_slowed_by_a_real_clock() -> None:
     answer, listing = search(keys, now)
     assert answer == keys[-1]
     assert len(listing.calls) <= 5
+
+
+def test_every_test_docs_checkpoints_md_names_exists() -> None:
+    root = Path(__file__).resolve().parents[2]
+    named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)", (root / "docs/checkpoints.md").read_text())
+    assert len(named) >= 8
+    for path, name in named:
+        assert f"def {name}(" in (root / path).read_text(), f"{path}::{name}"
