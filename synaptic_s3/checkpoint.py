@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
-from synaptic_s3.checkpoint_search import TailSearch
+from synaptic_s3.checkpoint_search import PAGE, TailSearch
 from synaptic_s3.core.errors import CorruptDataError, InvalidDataError
 from synaptic_s3.core.keys import validate_key
 from synaptic_s3.core.messages import explain_validation_error
@@ -142,8 +142,30 @@ class StoreCheckpointer:
         """The checkpoint named by ``config.checkpoint_id``, else the latest one."""
         if config.checkpoint_id is not None:
             return await self._load(config.thread_id, config.checkpoint_id)
+        recent = await self._get_after_known(config.thread_id)
+        if recent is not None:
+            return recent
         latest = await self.latest_id(config.thread_id)
         return None if latest is None else await self._load(config.thread_id, latest)
+
+    async def _get_after_known(self, thread_id: str) -> Checkpoint | None:
+        """The latest checkpoint in one listing plus one GET when this process has seen
+        the thread's newest id (it wrote or read it): list what sorts after that id.
+
+        ``None`` (then the full search runs) when there is no such id, when more than a
+        page was written since, or when the id was deleted since (by a prune or a
+        delete elsewhere): the GET proves the answer still exists."""
+        known = self._newest.get(thread_id)
+        if known is None:
+            return None
+        newer = await self._store.list_keys((NAMESPACE, thread_id), after=known,
+                                            limit=PAGE)
+        if newer.next_after is not None:
+            return None
+        found = await self._load(thread_id, newer.keys[-1] if newer.keys else known)
+        if found is None:
+            self._newest.pop(thread_id, None)  # gone: forget it, search the store
+        return found
 
     async def list(self, config: CheckpointConfig) -> list[Checkpoint]:
         """Every checkpoint of the thread, oldest first (ascending id)."""

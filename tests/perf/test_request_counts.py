@@ -276,6 +276,23 @@ async def test_latest_checkpoint_of_a_steadily_written_busy_hour_is_three_reques
     assert wire.calls == {"ListObjectsV2": 2, "GetObject": 1}
 
 
+async def test_latest_checkpoint_after_this_process_wrote_one_is_one_listing_and_one_get(
+    manager: SessionManager, seed: Seed, wire: WireCounter
+) -> None:
+    now = time.time_ns()
+    seed(_checkpoint_objects("warm", _burst(5000, now - 300 * SECOND_NS, 1_000_000)))
+    checkpointer = manager.checkpointer()
+    written = Checkpoint({"step": "last"})
+    await checkpointer.put(CheckpointConfig("warm"), written)
+    wire.reset()
+
+    latest = await checkpointer.get(CheckpointConfig("warm"))
+
+    assert latest is not None
+    assert latest.id == written.id
+    assert wire.calls == {"ListObjectsV2": 1, "GetObject": 1}  # nothing listed after it
+
+
 async def test_putting_a_checkpoint_is_one_put(
     manager: SessionManager, wire: WireCounter
 ) -> None:

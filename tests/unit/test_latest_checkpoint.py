@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from synaptic_s3 import InMemoryStore, StoreCheckpointer
+from synaptic_s3 import Checkpoint, CheckpointConfig, InMemoryStore, StoreCheckpointer
 from synaptic_s3.core.store import DEFAULT_PAGE_SIZE, KeyPage
 
 SECOND = 10**9
@@ -105,3 +105,19 @@ async def test_a_little_more_than_a_page_in_the_last_hour_costs_two_listings() -
     latest, listings = await latest_listings(await history(times))
     assert latest == f"{times[-1]:016x}-0000"
     assert listings == 2
+
+
+async def test_more_than_a_page_written_after_the_remembered_id_is_still_found() -> None:
+    store = CountingStore()
+    mine = StoreCheckpointer(store)
+    await mine.put(CheckpointConfig("t"), Checkpoint({"step": "mine"}))
+    now = time.time_ns()
+    times = [now + i * 1000 for i in range(1, 1500)]  # another writer, right after
+    await asyncio.gather(*(
+        store.put(("checkpoints", "t"), f"{ns:016x}-0000", {"id": f"{ns:016x}-0000", "state": ns})
+        for ns in times))
+    store.listings = 0
+    latest = await mine.get(CheckpointConfig("t"))
+    assert latest is not None
+    assert latest.id == f"{times[-1]:016x}-0000"
+    assert store.listings <= 1 + 5  # the page after the id is truncated: the full search
