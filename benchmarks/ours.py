@@ -7,6 +7,7 @@ import json
 
 from benchmarks.content import checkpoint_state, text, wire_history
 from benchmarks.counting import RequestCounter
+from benchmarks.raw import Recorder
 from benchmarks.servers import Target
 from synaptic_s3 import Checkpoint, CheckpointConfig, Message, S3Store, SessionManager
 from synaptic_s3.ids import iso_utc, new_checkpoint_id, uuid7, uuid7_datetime
@@ -23,12 +24,14 @@ class Ours:
         self.target = target
         self.bucket = bucket
         self.counter = RequestCounter()
+        self.recorder = Recorder()  # the calls made, for the raw replay
         self.store = S3Store(bucket, **target.endpoint.boto3_kwargs())
         self.manager = SessionManager(self.store)
 
     async def open(self) -> None:
         client = await self.store.client()
         self.counter.attach(client.meta.events)
+        self.recorder.attach(client.meta.events)
 
     async def close(self) -> None:
         await self.store.close()
@@ -125,6 +128,16 @@ def session_with_objects(total: int) -> tuple[str, list[tuple[str, bytes]]]:
     objects = [(key, body), (f"memory/{session_id}/messages.json", _json(wire_history(10)))]
     objects += checkpoint_objects(session_id, 0, total - 2)
     return session_id, objects
+
+
+def twin_objects(session_id: str,
+                 objects: list[tuple[str, bytes]]) -> tuple[str, list[tuple[str, bytes]]]:
+    """The same objects for a new session id (keys and bodies), for the raw replay of a
+    destructive operation."""
+    twin = str(uuid7())
+    return twin, [(key.replace(session_id, twin), body.replace(session_id.encode(),
+                                                               twin.encode()))
+                  for key, body in objects]
 
 
 def _json(value: object) -> bytes:

@@ -21,8 +21,17 @@ OPERATIONS = (
     "latest checkpoint",
     "delete session (M objects)",
 )
-SYSTEM_ORDER = (OURS, "rust-like baseline", "strands S3SessionManager",
-                "langgraph-checkpoint-s3")
+RAW = "raw call"
+STRANDS_LOG = "strands S3SessionManager"
+STRANDS_SNAPSHOT = "strands snapshot"
+LANGGRAPH = "langgraph-checkpoint-s3"
+BASELINE = "rust-like baseline"
+SYSTEM_ORDER = (OURS, RAW, BASELINE, STRANDS_LOG, STRANDS_SNAPSHOT, LANGGRAPH)
+# The summary's ratio columns, in order, with their headers.
+SUMMARY_PEERS = ((RAW, "ours / raw call"), (STRANDS_LOG, "ours / Strands message-log"),
+                 (STRANDS_SNAPSHOT, "ours / Strands snapshot"),
+                 (LANGGRAPH, "ours / langgraph-checkpoint-s3"),
+                 (BASELINE, "ours / rust-like baseline"))
 
 
 def _system_order(system: str) -> tuple[int, str]:
@@ -102,7 +111,7 @@ def operation_tables(rows: list[Row]) -> list[Table]:
                 continue
             peers = [r for r in rows if r.endpoint == endpoint
                      and r.operation == _PEER_OPERATION.get(operation, operation)
-                     and r.system != OURS]
+                     and r.system not in (OURS, RAW)]
             body = []
             for row in sorted(selected + (peers if operation in _PEER_OPERATION else []),
                               key=lambda r: (r.size or 0, _system_order(r.system))):
@@ -191,6 +200,37 @@ def target_table(rows: list[Row]) -> Table:
                  ["operation", "target", "endpoint", "measured", "verdict"], lines)
 
 
+def _latency_ratio(ours: Row, theirs: Row | None) -> str:
+    if theirs is None or theirs.median_ms == 0:
+        return ""
+    ratio = ours.median_ms / theirs.median_ms
+    shown = f"{ratio:.2f}" if ratio >= 0.1 else f"{ratio:.2g}"
+    return f"{shown} ({_number(theirs.median_requests)} req)"
+
+
+def summary_table(rows: list[Row], endpoint: str) -> Table:
+    """One line per (operation, size) of synaptic-s3: its median latency and requests,
+    then its median latency divided by each peer's at the same operation and size
+    (blank where the peer has no such operation), with the peer's requests."""
+    lines = []
+    for operation in OPERATIONS:
+        mine = sorted((r for r in rows if r.endpoint == endpoint and r.system == OURS
+                       and r.operation == operation), key=lambda r: r.size or 0)
+        peer_operation = _PEER_OPERATION.get(operation, operation)
+        for ours in mine:
+            cells = [operation, "-" if ours.size is None else f"{ours.size:,}",
+                     f"{ours.median_ms:.1f}", _number(ours.median_requests)]
+            for system, _ in SUMMARY_PEERS:
+                wanted = operation if system == RAW else peer_operation
+                cells.append(_latency_ratio(ours, _find(rows, endpoint, wanted, system,
+                                                        ours.size)))
+            lines.append(cells)
+    return Table(f"{endpoint}: synaptic-s3 against the raw call and every peer, same run "
+                 "(median latency ratio, ours / theirs; their requests in brackets)",
+                 ["operation", "N/M", "ours median ms", "ours requests",
+                  *(header for _, header in SUMMARY_PEERS)], lines)
+
+
 def headline_table(rows: list[Row], endpoint: str) -> Table:
     """Requests per operation, all systems side by side, at the largest size measured."""
     systems = sorted({r.system for r in rows if r.endpoint == endpoint}, key=_system_order)
@@ -204,8 +244,8 @@ def headline_table(rows: list[Row], endpoint: str) -> Table:
             cells = [operation, "-" if size is None else f"{size:,}"]
             peer_operation = _PEER_OPERATION.get(operation, operation)
             for system in systems:
-                row = _find(rows, endpoint, operation if system == OURS else peer_operation,
-                            system, size)
+                row = _find(rows, endpoint,
+                            operation if system in (OURS, RAW) else peer_operation, system, size)
                 cells.append("" if row is None else
                              f"{_number(row.median_requests)} ({row.median_ms:.1f} ms)")
             lines.append(cells)
