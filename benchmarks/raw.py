@@ -135,9 +135,12 @@ class Replayer:
     label = LABEL
 
     async def open(self) -> None:
-        self._context = AioSession().create_client(
-            "s3", config=aio_config(), **self.target.endpoint.boto3_kwargs())
-        self.client = await self._context.__aenter__()
+        """A plain client of its own, unless one was given (the profiling phase replays
+        on the store's very client, to isolate library code from client settings)."""
+        if self.client is None:
+            self._context = AioSession().create_client(
+                "s3", config=aio_config(), **self.target.endpoint.boto3_kwargs())
+            self.client = await self._context.__aenter__()
         self.counter.attach(self.client.meta.events)
 
     async def close(self) -> None:
@@ -238,6 +241,18 @@ class Replayer:
             token[0] = reply["NextContinuationToken"]
         if "ETag" in reply and call.operation == "PutObject":
             self._etags[spot] = reply["ETag"]
+
+
+def describe(calls: list[Call]) -> str:
+    """``GetObject``, ``PutObject IfMatch``, ``ListObjectsV2 x2 + GetObject``: what a
+    recorded repetition did, for tables."""
+    names: dict[str, int] = {}
+    for call in calls:
+        condition = next((c for c in ("IfMatch", "IfNoneMatch") if c in call.params), "")
+        name = f"{call.operation} {condition}".strip()
+        names[name] = names.get(name, 0) + 1
+    return " + ".join(name if count == 1 else f"{name} x{count}"
+                      for name, count in names.items())
 
 
 def _snake(operation: str) -> str:

@@ -71,7 +71,8 @@ def overhead_table(overheads: list[Overhead], setup_ms: dict[str, float]) -> rep
     for endpoint, ms in sorted(setup_ms.items()):
         lines.append([endpoint, "client set-up (once per store)", "-", f"{ms:.1f}", "-", "-",
                       "-"])
-    return report.Table("library overhead: synaptic-s3 vs the raw aioboto3 call, same client",
+    return report.Table("library overhead: synaptic-s3 vs the raw replay of its own calls, "
+                        "same client",
                         ["endpoint", "operation", "raw call", "ours median ms", "raw median ms",
                          "ratio ours/raw", "where the library's time goes (top 3)"], lines)
 
