@@ -18,7 +18,7 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from benchmarks import ours as ours_layout
@@ -70,6 +70,15 @@ QUICK = Plan(
     reps_by_size={10: 5, 100: 5},
     heavy_reps_by_size={10: 3, 100: 3},
 )
+
+def capped(plan: Plan, largest: int) -> Plan:
+    """The plan without sizes above ``largest`` (a medium run on a busy machine)."""
+    def keep(sizes: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(size for size in sizes if size <= largest)
+
+    return replace(plan, name=f"{plan.name}, sizes <= {largest:,}", sizes_n=keep(plan.sizes_n),
+                   sizes_m=keep(plan.sizes_m), delete_m=keep(plan.delete_m))
+
 
 System = Ours | RustLikeBaseline | StrandsPeer | StrandsSnapshotPeer | LangGraphPeer
 
