@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synaptic_s3.core.decode import build_all as build_messages
+from synaptic_s3.core.decode import encode_each
 from synaptic_s3.core.decode import loads as fast_loads
 from synaptic_s3.core.errors import (
     ConflictError,
@@ -41,6 +42,7 @@ from synaptic_s3.core.errors import (
 from synaptic_s3.core.messages import Message
 from synaptic_s3.core.retry import DEFAULT_BACKOFF, Backoff, gather_bounded
 from synaptic_s3.core.store import Store
+from synaptic_s3.core.wire_check import accepts
 from synaptic_s3.ids import uuid7
 from synaptic_s3.segments import (
     MARKER,
@@ -79,6 +81,27 @@ class MessagePage:
     def end(self) -> int:
         """The position just after the last message of the page."""
         return self.start + len(self.messages)
+
+
+@dataclass(frozen=True, slots=True)
+class JsonPage:
+    """A page of messages as their wire-format JSON, for code that only passes them on
+    (the HTTP service): validated exactly as :meth:`ChatMessageHistory.page` validates,
+    but no :class:`Message` is built and nothing is re-serialised through one.
+
+    Each item is one message's JSON object as stored (compact; unknown fields kept;
+    optional fields absent, or ``null`` if a writer stored them so), which
+    :meth:`Message.from_json` reads back to the message :meth:`~ChatMessageHistory.page`
+    returns. ``start``/``total`` as in :class:`MessagePage`."""
+
+    items: list[str]
+    start: int
+    total: int
+
+    @property
+    def end(self) -> int:
+        """The position just after the last message of the page."""
+        return self.start + len(self.items)
 
 
 @dataclass(slots=True)
@@ -321,6 +344,24 @@ class ChatMessageHistory:
         raw, first, total = await self._read_range(session_id, None, end, from_end=limit)
         return MessagePage(self._parse(session_id, raw, first), first, total)
 
+    async def page_json(self, session_id: str, *, start: int = 0, limit: int = 1000
+                        ) -> JsonPage:
+        """:meth:`page`, as each message's wire JSON (see :class:`JsonPage`)."""
+        _check_count("start", start, minimum=0)
+        _check_count("limit", limit, minimum=1)
+        raw, first, total = await self._read_range(session_id, start, start + limit)
+        return JsonPage(self._encode(session_id, raw, first), first, total)
+
+    async def page_before_json(
+        self, session_id: str, *, end: int | None = None, limit: int = 1000
+    ) -> JsonPage:
+        """:meth:`page_before`, as each message's wire JSON (see :class:`JsonPage`)."""
+        if end is not None:
+            _check_count("end", end, minimum=0)
+        _check_count("limit", limit, minimum=1)
+        raw, first, total = await self._read_range(session_id, None, end, from_end=limit)
+        return JsonPage(self._encode(session_id, raw, first), first, total)
+
     async def count(self, session_id: str) -> int:
         """How many messages the session holds: one read of the tail."""
         return (await self._read_tail(session_id)).total
@@ -339,6 +380,12 @@ class ChatMessageHistory:
                                        namespace=(NAMESPACE, session_id),
                                        key=MESSAGES_KEY) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    @classmethod
+    def _encode(cls, session_id: str, raw: Sequence[Raw], first: int) -> list[str]:
+        if not accepts(raw):  # the reference decides (and names the bad message)
+            cls._parse(session_id, raw, first)
+        return encode_each(raw)
 
     # -- writes --------------------------------------------------------------------------
 

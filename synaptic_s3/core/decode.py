@@ -25,6 +25,7 @@ safe from callers mutating what they loaded).
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,9 +43,10 @@ from synaptic_s3.core.messages import (
 )
 from synaptic_s3.core.store import decode_value
 
-__all__ = ["build", "build_all", "loads"]
+__all__ = ["build", "build_all", "encode_each", "loads"]
 
 _decoder = msgspec.json.Decoder()
+_encoder = msgspec.json.Encoder()
 _new = object.__new__
 _set = object.__setattr__
 _ROLES = frozenset(ROLES)
@@ -66,6 +68,21 @@ def loads(body: bytes, namespace: Namespace, key: str) -> Any:
         return _decoder.decode(body)
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return decode_value(body, namespace, key)
+
+
+def encode_each(items: Sequence[Any]) -> list[str]:
+    """Each decoded value as compact JSON text (UTF-8 kept as is), the values
+    unchanged: msgspec's encoder, or ``json.dumps`` for what it refuses (integers past
+    64 bits, lone surrogates)."""
+    out: list[str] = []
+    append = out.append
+    encode = _encoder.encode
+    for value in items:
+        try:
+            append(encode(value).decode())
+        except (TypeError, ValueError, OverflowError, UnicodeError):
+            append(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    return out
 
 
 def build(data: Any) -> Message:

@@ -189,6 +189,61 @@ async def test_page_refuses_bad_numbers(store: Store, bad: Any) -> None:
         await history(store).page(SESSION, limit=0)
 
 
+@pytest.mark.parametrize(("start", "limit"), [(0, 1), (0, 45), (3, 7), (44, 10), (45, 3),
+                                             (1000, 5)])
+async def test_json_pages_hold_the_messages_of_the_same_page(store: Store, start: int,
+                                                             limit: int) -> None:
+    await fill(history(store), 45)
+    reader = history(store)
+    page = await reader.page(SESSION, start=start, limit=limit)
+    wire = await reader.page_json(SESSION, start=start, limit=limit)
+    assert (wire.start, wire.end, wire.total) == (page.start, page.end, page.total)
+    assert [Message.from_json(item) for item in wire.items] == page.messages
+
+
+@pytest.mark.parametrize(("end", "limit"), [(None, 1), (None, 45), (None, 100), (45, 7),
+                                           (10, 20), (0, 5)])
+async def test_json_pages_read_backward_match_page_before(store: Store, end: int | None,
+                                                          limit: int) -> None:
+    await fill(history(store), 45)
+    reader = history(store)
+    page = await reader.page_before(SESSION, end=end, limit=limit)
+    wire = await reader.page_before_json(SESSION, end=end, limit=limit)
+    assert (wire.start, wire.end, wire.total) == (page.start, page.end, page.total)
+    assert [Message.from_json(item) for item in wire.items] == page.messages
+
+
+async def test_json_pages_keep_what_was_stored_and_never_show_the_marker(
+        store: Store) -> None:
+    """Passed through as stored: unknown fields kept, the tail marker stripped."""
+    memory = history(store)
+    await fill(memory, 30)
+    stored = {"role": "human", "content": "from rust", "name": None, "future": {"a": [1]}}
+    await store.put(MEMORY, "messages", [*await raw_tail(store), stored])
+    wire = await history(store).page_before_json(SESSION, limit=100)
+    assert all(MARKER not in item for item in wire.items)
+    assert json.loads(wire.items[-1]) == stored
+
+
+async def test_a_json_page_with_an_invalid_message_is_corrupt_data_naming_it(
+        store: Store) -> None:
+    await store.put(MEMORY, "messages", [{"role": "human", "content": "ok"},
+                                         {"role": "tool", "content": "no call id"}])
+    with pytest.raises(CorruptDataError, match="message 1 is invalid"):
+        await history(store).page_json(SESSION)
+    with pytest.raises(CorruptDataError, match="message 1 is invalid"):
+        await history(store).page_before_json(SESSION, limit=1)
+
+
+async def test_json_pages_refuse_bad_numbers(store: Store) -> None:
+    with pytest.raises(ValueError, match="start"):
+        await history(store).page_json(SESSION, start=-1)
+    with pytest.raises(ValueError, match="limit"):
+        await history(store).page_before_json(SESSION, limit=0)
+    with pytest.raises(ValueError, match="end"):
+        await history(store).page_before_json(SESSION, end=-1)
+
+
 async def test_count_is_the_number_of_messages(store: Store) -> None:
     memory = history(store)
     await fill(memory, 33)

@@ -347,3 +347,37 @@ def test_a_checkpoint_cursor_of_another_session_is_400(api: Api) -> None:
     assert (reply.status, reply.code) == (400, "invalid_cursor")
     cut = api.get(f"/sessions/{one}/checkpoints", query={"cursor": cursor[:-1]})
     assert (cut.status, cut.code) == (400, "invalid_cursor")
+
+
+# -- messages go out as stored ---------------------------------------------------------------
+
+
+def _store_raw_history(api: Api, sid: str, messages: list[Any]) -> None:
+    from tests.conftest import BUCKET
+    from tests.service.conftest import s3_client
+
+    s3_client(api.endpoint).put_object(
+        Bucket=BUCKET, Key=f"{api.prefix}/memory/{sid}/messages.json",
+        Body=json.dumps(messages).encode())
+
+
+@pytest.mark.parametrize("query", [{}, {"last": "5"}])
+def test_messages_are_passed_through_as_stored(api: Api, query: dict[str, str]) -> None:
+    """Fields this service does not know, and a writer's explicit nulls, reach the
+    client unchanged: the reply is not rebuilt through the message model."""
+    sid = api.new_session()
+    stored = [{"role": "human", "content": "hi", "name": None, "future": {"x": [1, 2.5]}},
+              {"role": "assistant", "content": "yo",
+               "tool_calls": [{"id": "c", "name": "f"}]}]
+    _store_raw_history(api, sid, stored)
+    reply = api.get(f"/sessions/{sid}/messages", query=query)
+    assert reply.status == 200
+    assert reply.body["messages"] == stored
+
+
+def test_an_invalid_stored_message_is_a_corrupt_data_error_not_passed_on(api: Api) -> None:
+    sid = api.new_session()
+    _store_raw_history(api, sid, [{"role": "human", "content": "ok"},
+                                  {"role": "tool", "content": "no tool_call_id"}])
+    reply = api.get(f"/sessions/{sid}/messages")
+    assert (reply.status, reply.code) == (500, "corrupt_data")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -10,7 +11,7 @@ from aws_lambda_powertools.event_handler.request import Request
 
 from synaptic_s3.core.messages import Message
 from synaptic_s3.ids import uuid7_from
-from synaptic_s3.memory import MessagePage
+from synaptic_s3.memory import JsonPage
 from synaptic_s3.service.context import ServiceRequest, current
 from synaptic_s3.service.errors import ApiError
 from synaptic_s3.service.idempotency import IdempotencyKey, begin, check_key, finish
@@ -117,7 +118,7 @@ def list_messages(
         start = _position(req, cursor, FORWARD, session_id) if cursor is not None else 0
         size = limit or MAX_PAGE
         page = req.read_in_session(
-            session_id, lambda m: m.memory().page(session_id, start=start, limit=size))
+            session_id, lambda m: m.memory().page_json(session_id, start=start, limit=size))
         return _page_reply(req, session_id, page, newest=False)
     if limit is not None:
         raise ApiError(422, "validation_error",
@@ -127,7 +128,7 @@ def list_messages(
         req.require_session(session_id)
         return json_reply(200, {"messages": [], "prev_cursor": None})
     page = req.read_in_session(
-        session_id, lambda m: m.memory().page_before(session_id, end=end, limit=last))
+        session_id, lambda m: m.memory().page_before_json(session_id, end=end, limit=last))
     return _page_reply(req, session_id, page, newest=True)
 
 
@@ -136,11 +137,13 @@ def _position(req: ServiceRequest, cursor: str, kind: str, session_id: str) -> i
     return int(text)  # signed by us: always a decimal position
 
 
-def _page_reply(req: ServiceRequest, session_id: str, page: MessagePage, *, newest: bool
+def _page_reply(req: ServiceRequest, session_id: str, page: JsonPage, *, newest: bool
                 ) -> Response[Any]:
     """The page within MAX_REPLY_BYTES: forwards it keeps the oldest messages that fit,
-    backwards (``newest``) the newest, and the cursor continues from what was left."""
-    items = [dumps(message.to_dict()) for message in page.messages]
+    backwards (``newest``) the newest, and the cursor continues from what was left.
+
+    The messages go out as stored (validated, never rebuilt: see :class:`JsonPage`)."""
+    items = page.items
     count = len(items)
 
     def tail(kept: int) -> str:
@@ -157,7 +160,8 @@ def _page_reply(req: ServiceRequest, session_id: str, page: MessagePage, *, newe
     if count and not kept:
         index = count - 1 if newest else 0
         position = page.start + index
-        raise too_large(f"message {page.messages[index].id!r} (position {position})",
+        ident = json.loads(items[index]).get("id")
+        raise too_large(f"message {ident!r} (position {position})",
                         req.max_reply_bytes)
     return json_text_reply(200, body)
 
