@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from benchmarks.content import checkpoint_state, text, wire_history
 from benchmarks.counting import RequestCounter
@@ -13,6 +14,7 @@ from synaptic_s3 import Checkpoint, CheckpointConfig, Message, S3Store, SessionM
 from synaptic_s3.ids import iso_utc, new_checkpoint_id, uuid7, uuid7_datetime
 
 LABEL = "synaptic-s3"
+SEED_CHUNK = 500  # messages per append while building a history (~130 kB)
 
 
 class Ours:
@@ -27,6 +29,7 @@ class Ours:
         self.recorder = Recorder()  # the calls made, for the raw replay
         self.store = S3Store(bucket, **target.endpoint.boto3_kwargs())
         self.manager = SessionManager(self.store)
+        self._tails: dict[str, tuple[int, Any]] = {}  # count, tail value
 
     async def open(self) -> None:
         client = await self.store.client()
@@ -45,13 +48,27 @@ class Ours:
         assert await self.manager.get_session(session_id) is not None
 
     async def new_history(self, count: int) -> str:
-        """A session holding ``count`` messages (set-up: not measured)."""
+        """A session holding ``count`` messages in the layout the library itself leaves
+        behind when a conversation grows turn by turn: sealed segments of about 1 MiB
+        and a tail (written in chunks of :data:`SEED_CHUNK` messages, since one big
+        ``append_many`` would keep everything in the tail). Set-up, not measured."""
         session_id = await self.manager.create_session()
-        await self.reset_history(session_id, count)
+        memory = self.manager.memory()
+        messages = [Message.from_dict(m) for m in wire_history(count)]
+        for start in range(0, count, SEED_CHUNK):
+            await memory.append_many(session_id, messages[start:start + SEED_CHUNK])
+        tail = await self.store.get(("memory", session_id), "messages")
+        assert tail is not None
+        self._tails[session_id] = (count, tail.value)
+        memory.forget(session_id)
         return session_id
 
     async def reset_history(self, session_id: str, count: int) -> None:
-        await self.store.put(("memory", session_id), "messages", wire_history(count))
+        """Back to the ``count`` messages of :meth:`new_history`: its tail is put back
+        (the segments are untouched, as long as the appends since did not seal any)."""
+        stored, tail = self._tails[session_id]
+        assert stored == count, (stored, count)
+        await self.store.put(("memory", session_id), "messages", tail)
         self.manager.memory().forget(session_id)
 
     async def load(self, session_id: str) -> None:
