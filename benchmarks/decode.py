@@ -10,7 +10,10 @@ the collector left on as in production:
 * ``load`` of the whole history by a new ``ChatMessageHistory`` (no cache), against
   the raw reference: the same objects read with ``Store.get_raw`` and parsed with
   ``json.loads`` (the bytes a bare S3 GET returns); and, for the record, the previous
-  read path (``json.loads`` then ``Message.from_dict`` per message);
+  read path (``json.loads`` then ``Message.from_dict`` per message); the floor of
+  any API returning ``Message`` objects (:mod:`benchmarks.message_floor`); and
+  ``page_json`` of the whole history (what the HTTP service sends: every message
+  checked, then encoded again, no object built);
 * the CPU time (``time.process_time``) of appending one message to a history this
   instance knows (warm) and to one it does not (cold: it reads the tail first), and of
   encoding the whole history once with ``json.dumps``, to show an append costs what it
@@ -31,6 +34,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from benchmarks.message_floor import floor_objects
 from synaptic_s3 import ChatMessageHistory, InMemoryStore, Message
 from synaptic_s3.core.store import Store
 
@@ -98,6 +102,12 @@ async def load_row(count: int, repeat: int) -> dict[str, Any]:
     async def previous() -> list[Message]:
         return [Message.from_dict(m) for m in await raw()]
 
+    async def floor() -> list[Message]:
+        return floor_objects(await raw())
+
+    async def passed_through() -> list[str]:
+        return (await ChatMessageHistory(store).page_json(SESSION, limit=count)).items
+
     async def ours() -> list[Message]:
         return await ChatMessageHistory(store).load(SESSION)
 
@@ -105,9 +115,12 @@ async def load_row(count: int, repeat: int) -> dict[str, Any]:
     raw_ms = await timed(raw, repeat)
     ours_ms = await timed(ours, repeat)
     previous_ms = await timed(previous, repeat)
+    floor_ms = await timed(floor, repeat)
+    json_ms = await timed(passed_through, repeat)
     raw_ms = min(raw_ms, await timed(raw, repeat))  # the reference at its best, both sides
     return {"messages": count, "objects": len(objects), "raw_ms": raw_ms, "load_ms": ours_ms,
             "previous_ms": previous_ms, "ratio": ours_ms / raw_ms,
+            "floor_ratio": floor_ms / raw_ms, "json_ratio": json_ms / raw_ms,
             "previous_ratio": previous_ms / raw_ms}
 
 
@@ -148,11 +161,13 @@ def append_row(count: int, repeat: int) -> dict[str, Any]:
 
 
 def report(loads: list[dict[str, Any]], appends: list[dict[str, Any]]) -> str:
-    lines = ["| messages | objects | raw GET + json.loads | load | ratio | previous path | ratio |",
-             "|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| messages | objects | raw GET + json.loads | load | ratio | floor (objects, no "
+             "check) | page_json (checked, re-encoded, no objects) | previous path | ratio |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| {r['messages']:,} | {r['objects']} | {r['raw_ms']:.2f} ms | {r['load_ms']:.2f} ms"
-              f" | **{r['ratio']:.2f}x** | {r['previous_ms']:.2f} ms | {r['previous_ratio']:.2f}x |"
-              for r in loads]
+              f" | **{r['ratio']:.2f}x** | {r['floor_ratio']:.2f}x | **{r['json_ratio']:.2f}x**"
+              f" | {r['previous_ms']:.2f} ms"
+              f" | {r['previous_ratio']:.2f}x |" for r in loads]
     lines += ["", "| messages | warm append (CPU) | cold append (CPU) | json.dumps of the whole "
               "history |", "|---:|---:|---:|---:|"]
     lines += [f"| {r['messages']:,} | {r['warm_ms']:.2f} ms | {r['cold_ms']:.2f} ms"

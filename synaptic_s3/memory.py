@@ -290,8 +290,13 @@ class ChatMessageHistory:
                 first = low - tail.start
                 return tail.messages[first:high - tail.start], low, total
             try:
-                chain = await self._chain(session_id, tail)
-                wanted = [name for name in chain if name.end > low and name.start < high]
+                assert tail.marker is not None  # low < tail.start: something is sealed
+                newest = tail.marker.newest_segment
+                if low >= newest.start:  # the tail names it: no listing needed
+                    wanted = [newest]
+                else:
+                    chain = await self._chain(session_id, tail)
+                    wanted = [name for name in chain if name.end > low and name.start < high]
                 parts = await gather_bounded(
                     (self._read_segment(session_id, name) for name in wanted),
                     self._store.max_concurrency)

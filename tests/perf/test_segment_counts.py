@@ -158,7 +158,7 @@ async def test_load_last_within_the_tail_is_one_get(
     assert wire.calls == {"GetObject": 1}
 
 
-async def test_load_last_past_the_tail_reads_only_the_segments_it_needs(
+async def test_load_last_into_the_newest_segment_reads_it_by_name(
     store: S3Store, seed: Seed, wire: WireCounter
 ) -> None:
     memory = await build(seed, 10_000)
@@ -168,7 +168,22 @@ async def test_load_last_past_the_tail_reads_only_the_segments_it_needs(
     loaded = await history(store).load(SESSION, last=last)
 
     assert len(loaded) == last
-    assert wire.calls == {"GetObject": 2, "ListObjectsV2": 1}
+    assert wire.calls == {"GetObject": 2}  # the tail names its newest segment: no LIST
+
+
+async def test_load_last_past_the_newest_segment_lists_once(
+    store: S3Store, seed: Seed, wire: WireCounter
+) -> None:
+    memory = await build(seed, 10_000)
+    names = sorted(n for n in [SegmentName.parse(k) async for k in
+                               memory.iter_keys(("memory", SESSION, "segments"))] if n)
+    last = 10_000 - names[-1].start + 1  # one message from the segment before the newest
+    wire.reset()
+
+    loaded = await history(store).load(SESSION, last=last)
+
+    assert len(loaded) == last
+    assert wire.calls == {"GetObject": 3, "ListObjectsV2": 1}
 
 
 @pytest.mark.parametrize("start", [0, 5_000, 9_990])
@@ -186,7 +201,7 @@ async def test_a_page_costs_the_segments_it_spans_not_the_history(
     spanned = [n for n in names if n.end > start and n.start < start + 20]
     in_tail = start + 20 > names[-1].end
     expected = {"GetObject": 1 + len(spanned)}
-    if spanned:
+    if spanned and start < names[-1].start:  # the newest segment alone needs no LIST
         expected["ListObjectsV2"] = 1
     assert wire.calls == expected
     assert in_tail or spanned
