@@ -110,8 +110,8 @@ async def test_a_little_more_than_a_page_in_the_last_hour_costs_two_listings() -
 async def test_more_than_a_page_written_after_the_remembered_id_is_still_found() -> None:
     store = CountingStore()
     mine = StoreCheckpointer(store)
-    await mine.put(CheckpointConfig("t"), Checkpoint({"step": "mine"}))
-    now = time.time_ns()
+    now = time.time_ns()  # an explicit id: other tests may have moved the generator ahead
+    await mine.put(CheckpointConfig("t"), Checkpoint({"step": "mine"}, id=f"{now:016x}-0000"))
     times = [now + i * 1000 for i in range(1, 1500)]  # another writer, right after
     await asyncio.gather(*(
         store.put(("checkpoints", "t"), f"{ns:016x}-0000", {"id": f"{ns:016x}-0000", "state": ns})
