@@ -12,7 +12,9 @@ after the id of time T" for T an hour ago (one listing for a thread with at most
 1,000 checkpoints in the last hour), the thread's start, then further back; once a
 listing finds more than a page, the write rate it shows guides a few more (at most
 5 listings for a burst of up to 10,000, however long the history; see that module).
-The bucket holds only the checkpoints: no "latest" pointer object to keep consistent.
+A checkpointer that has seen the thread's newest id lists only what follows it
+(:meth:`StoreCheckpointer.get`; docs/checkpoints.md has every cost). The bucket holds
+only the checkpoints: no "latest" pointer object to keep consistent.
 """
 
 from __future__ import annotations
