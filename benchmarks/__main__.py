@@ -15,18 +15,32 @@ from benchmarks import plots, report, results
 from benchmarks.measure import Row
 from benchmarks.profiling import Overhead, client_setup_ms, measure_overhead
 from benchmarks.servers import ENDPOINT_KINDS, start
-from benchmarks.workload import FULL, QUICK, Workload, log
+from benchmarks.workload import FULL, QUICK, Plan, Workload, capped, log
 
 HERE = Path(__file__).resolve().parent
 NOTES = """\
+- The **raw call** is not a peer but the floor: the S3 calls synaptic-s3 made in each
+  repetition, recorded on its client and re-issued right after it on a plain
+  aiobotocore client with the settings every peer gets (reads of the same objects,
+  writes of the same bytes with the same conditions to shadow keys, deletes of an
+  identical twin; `benchmarks/raw.py`). The plain client parses listing timestamps
+  with botocore's default parser, which synaptic-s3's client replaces with a faster
+  one: listing-heavy operations can beat their raw call.
 - The **rust-like baseline** is not a library: a few lines of raw aioboto3 that do
   what the Rust `synaptic` crate's S3 store does (unconditional read-modify-write
   appends, a GET per listed session, one DELETE per object, a full listing capped
   at 10,000 keys for the latest checkpoint). It reads the same objects as
   synaptic-s3 for listings and latest-checkpoint lookups.
-- **Strands** runs its `S3SessionManager` repository methods (boto3, synchronous);
-  its "chat turn" is a stateless handler's turn (restore, then two appends); its
-  client is built once, outside the measurements.
+- **Strands message-log** runs its `S3SessionManager` repository methods (boto3,
+  synchronous); its "chat turn" is a stateless handler's turn (restore, then two
+  appends); its client is built once, outside the measurements.
+- **Strands snapshot** runs `SnapshotSessionManager` over Strands' own `S3Storage`
+  (boto3 through `asyncio.to_thread`) on one real `strands.Agent` (never calling a
+  model): restore = `restore_snapshot` (one GET, then `load_snapshot`), append = add a
+  message and save `snapshot_latest` (its `save_latest_on="message"` hook: one PUT of
+  the whole agent), chat turn = restore + two messages + one save (the default
+  `"invocation"` strategy), create = the restore-on-init miss + the first save,
+  delete = `delete_session` (a listing, then one DELETE per object).
 - **langgraph-checkpoint-s3 0.1.3** does not run with current LangGraph: it calls
   `serde.dumps()`, which langgraph-checkpoint removed in 3.0, and current langgraph
   (1.2.x) needs langgraph-checkpoint >= 3. It is measured against
@@ -51,21 +65,24 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
                         help="directory for RESULTS.md and plots "
                              "(default: benchmarks/, or benchmarks/.quick/ with --quick)")
     parser.add_argument("--no-profile", action="store_true", help="skip the profiling phase")
+    parser.add_argument("--max-size", type=int, default=None, metavar="N",
+                        help="leave out sizes (N, M) above this (a medium run: 1000)")
     parser.add_argument("--render", type=Path, default=None, metavar="RESULTS_JSON",
                         help="only re-render RESULTS.md and plots from a results.json")
     return parser.parse_args(argv)
 
 
-def _run_endpoint(kind: str, quick: bool, profile: bool) -> tuple[list[Row], list[Overhead],
-                                                                   float | None]:
-    plan = QUICK if quick else FULL
+def _run_endpoint(kind: str, plan: Plan, profile: bool) -> tuple[list[Row], list[Overhead],
+                                                                  float | None]:
+    quick = plan.name.startswith(QUICK.name)
     with start(kind) as target:
         log(f"--- {kind} at {target.endpoint.url}")
         rows = asyncio.run(Workload(target, plan).run())
         if not profile:
             return rows, [], None
         log(f"--- {kind}: profiling")
-        sizes = (100, 1000) if quick else (100, 1000, 10_000)
+        largest = max(plan.sizes_n)
+        sizes = (100, 1000) if quick else tuple(n for n in (100, 1000, 10_000) if n <= largest)
         reps = 5 if quick else 40
         overheads = asyncio.run(measure_overhead(target, reps=reps, profile_reps=reps,
                                                  sizes=sizes))
@@ -101,17 +118,20 @@ def main(argv: list[str]) -> int:
     rows: list[Row] = []
     overheads: list[Overhead] = []
     setup_ms: dict[str, float] = {}
+    plan = QUICK if args.quick else FULL
+    if args.max_size is not None:
+        plan = capped(plan, args.max_size)
     for kind in [k.strip() for k in args.endpoints.split(",") if k.strip()]:
-        found, overhead, setup = _run_endpoint(kind, args.quick, not args.no_profile)
+        found, overhead, setup = _run_endpoint(kind, plan, not args.no_profile)
         rows += found
         overheads += overhead
         if setup is not None:
             setup_ms[kind] = setup
     command = "bash benchmarks/run.sh" + "".join(f" {arg}" for arg in argv)
-    plan = "quick" if args.quick else "full"
     elapsed = time.monotonic() - started
-    results.save_raw(out / "results.json", command, plan, rows, overheads, setup_ms, elapsed)
-    _publish(out, command, plan, rows, overheads, setup_ms, elapsed)
+    results.save_raw(out / "results.json", command, plan.name, rows, overheads, setup_ms,
+                     elapsed)
+    _publish(out, command, plan.name, rows, overheads, setup_ms, elapsed)
     return 0
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from benchmarks.counting import RequestCounter, Tally
+from benchmarks.raw import Recorder, Replayer
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,20 @@ Operation = Callable[[int], Awaitable[object]]
 Setup = Callable[[int], Awaitable[object]]
 
 
+@dataclass
+class Paired:
+    """The raw call measured alongside synaptic-s3: after each repetition of the
+    library's operation (timed alone), the calls it made are replayed raw (timed
+    alone) into :attr:`row`. ``reset`` (untimed) runs before the replay when the
+    operation changed what it read (a chat turn's appends), so both read the same
+    bytes."""
+
+    recorder: Recorder
+    replayer: Replayer
+    row: Row
+    reset: Setup | None = None
+
+
 async def measure(
     row: Row,
     counter: RequestCounter,
@@ -95,20 +110,51 @@ async def measure(
     *,
     setup: Setup | None = None,
     warmup: bool = True,
+    paired: Paired | None = None,
 ) -> Row:
     """Run ``operation(i)`` for i in range(reps), each counted and timed alone, after one
     uncounted warm-up call (fresh connections are not what is being compared) unless
-    the operation is destructive."""
+    the operation is destructive. With ``paired``, the raw call follows every
+    repetition (warm-up included), alternating, so both see the same machine load."""
     if warmup:
         if setup is not None:
             await setup(-1)
-        await operation(-1)
+        await _recorded(operation, -1, paired)
+        if paired is not None:
+            await _replay(paired, -1, None)
     for index in range(reps):
         if setup is not None:
             await setup(index)
         before = counter.snapshot()
         started = time.perf_counter()
-        await operation(index)
+        await _recorded(operation, index, paired)
         elapsed = time.perf_counter() - started
         row.samples.append(Sample(counter.snapshot() - before, elapsed))
+        if paired is not None:
+            await _replay(paired, index, paired.row)
     return row
+
+
+async def _recorded(operation: Operation, index: int, paired: Paired | None) -> None:
+    if paired is None:
+        await operation(index)
+        return
+    paired.recorder.start()
+    try:
+        await operation(index)
+    finally:
+        paired.recorder.stop()
+
+
+async def _replay(paired: Paired, index: int, row: Row | None) -> None:
+    calls = paired.recorder.calls
+    if paired.reset is not None:
+        await paired.reset(index)
+    mapped = await paired.replayer.prepare(calls)
+    counter = paired.replayer.counter
+    before = counter.snapshot()
+    started = time.perf_counter()
+    await paired.replayer.replay(mapped)
+    elapsed = time.perf_counter() - started
+    if row is not None:
+        row.samples.append(Sample(counter.snapshot() - before, elapsed))

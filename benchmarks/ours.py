@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from benchmarks.content import checkpoint_state, text, wire_history
 from benchmarks.counting import RequestCounter
+from benchmarks.raw import Recorder
 from benchmarks.servers import Target
 from synaptic_s3 import Checkpoint, CheckpointConfig, Message, S3Store, SessionManager
 from synaptic_s3.ids import iso_utc, new_checkpoint_id, uuid7, uuid7_datetime
 
 LABEL = "synaptic-s3"
+SEED_CHUNK = 500  # messages per append while building a history (~130 kB)
 
 
 class Ours:
@@ -23,12 +26,15 @@ class Ours:
         self.target = target
         self.bucket = bucket
         self.counter = RequestCounter()
+        self.recorder = Recorder()  # the calls made, for the raw replay
         self.store = S3Store(bucket, **target.endpoint.boto3_kwargs())
         self.manager = SessionManager(self.store)
+        self._tails: dict[str, tuple[int, Any]] = {}  # count, tail value
 
     async def open(self) -> None:
         client = await self.store.client()
         self.counter.attach(client.meta.events)
+        self.recorder.attach(client.meta.events)
 
     async def close(self) -> None:
         await self.store.close()
@@ -42,13 +48,27 @@ class Ours:
         assert await self.manager.get_session(session_id) is not None
 
     async def new_history(self, count: int) -> str:
-        """A session holding ``count`` messages (set-up: not measured)."""
+        """A session holding ``count`` messages in the layout the library itself leaves
+        behind when a conversation grows turn by turn: sealed segments of about 1 MiB
+        and a tail (written in chunks of :data:`SEED_CHUNK` messages, since one big
+        ``append_many`` would keep everything in the tail). Set-up, not measured."""
         session_id = await self.manager.create_session()
-        await self.reset_history(session_id, count)
+        memory = self.manager.memory()
+        messages = [Message.from_dict(m) for m in wire_history(count)]
+        for start in range(0, count, SEED_CHUNK):
+            await memory.append_many(session_id, messages[start:start + SEED_CHUNK])
+        tail = await self.store.get(("memory", session_id), "messages")
+        assert tail is not None
+        self._tails[session_id] = (count, tail.value)
+        memory.forget(session_id)
         return session_id
 
     async def reset_history(self, session_id: str, count: int) -> None:
-        await self.store.put(("memory", session_id), "messages", wire_history(count))
+        """Back to the ``count`` messages of :meth:`new_history`: its tail is put back
+        (the segments are untouched, as long as the appends since did not seal any)."""
+        stored, tail = self._tails[session_id]
+        assert stored == count, (stored, count)
+        await self.store.put(("memory", session_id), "messages", tail)
         self.manager.memory().forget(session_id)
 
     async def load(self, session_id: str) -> None:
@@ -125,6 +145,16 @@ def session_with_objects(total: int) -> tuple[str, list[tuple[str, bytes]]]:
     objects = [(key, body), (f"memory/{session_id}/messages.json", _json(wire_history(10)))]
     objects += checkpoint_objects(session_id, 0, total - 2)
     return session_id, objects
+
+
+def twin_objects(session_id: str,
+                 objects: list[tuple[str, bytes]]) -> tuple[str, list[tuple[str, bytes]]]:
+    """The same objects for a new session id (keys and bodies), for the raw replay of a
+    destructive operation."""
+    twin = str(uuid7())
+    return twin, [(key.replace(session_id, twin), body.replace(session_id.encode(),
+                                                               twin.encode()))
+                  for key, body in objects]
 
 
 def _json(value: object) -> bytes:

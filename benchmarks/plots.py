@@ -27,6 +27,8 @@ _SYSTEM_LOOK: dict[str, dict[str, object]] = {
     "rust-like baseline": {"color": "C1", "marker": "s", "markersize": 6, "zorder": 3},
     "strands S3SessionManager": {"color": "C2", "marker": "^", "markersize": 6, "zorder": 2},
     "langgraph-checkpoint-s3": {"color": "C3", "marker": "D", "markersize": 6, "zorder": 2},
+    "strands snapshot": {"color": "C4", "marker": "v", "markersize": 6, "zorder": 2},
+    "raw call": {"color": "0.5", "marker": ".", "markersize": 5, "linewidth": 1, "zorder": 1},
 }
 
 

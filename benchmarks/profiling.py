@@ -1,29 +1,30 @@
-"""The library's own cost: each operation against the one raw aioboto3 call it makes.
+"""The library's own cost: each operation against the raw replay of its own S3 calls.
 
-Both run on the store's very client (same connection pool, same settings), one
-after the other, repetition by repetition, so the ratio isolates what synaptic-s3
-adds: key checks, JSON encoding and decoding, pydantic models, the cache.
+Both run on the store's very client (same connection pool, same settings, the
+store's timestamp parser), one after the other, repetition by repetition; the raw
+side is :mod:`benchmarks.raw`'s replay of the calls the library made in that
+repetition, so the ratio isolates what synaptic-s3 adds: key checks, JSON encoding
+and decoding, models, the cache. (The summary's "raw call" column replays the same
+calls on a plain client instead, so it also counts the store's client settings.)
 
 pyinstrument then samples the library doing each operation and splits the time by
 where it was spent (library code, pydantic, json, botocore, aiohttp, the event loop
 waiting for the server), which says whether JSON, validation or client set-up
-dominate.
-"""
+dominate."""
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from pyinstrument import Profiler
 from pyinstrument.frame import Frame
 
-from benchmarks.content import wire_history
+from benchmarks.measure import Paired, Row, measure
 from benchmarks.ours import Ours, session_objects
+from benchmarks.raw import Replayer, describe
 from benchmarks.servers import Target
 from synaptic_s3 import S3Store
 
@@ -92,109 +93,77 @@ def split_time(root: Frame | None) -> dict[str, float]:
     return {name: value / whole for name, value in totals.items()}
 
 
-async def _timed(call: Callable[[], Awaitable[object]]) -> float:
-    started = time.perf_counter()
-    await call()
-    return time.perf_counter() - started
-
-
 class _Pair:
-    """An operation of the library and the raw call it boils down to."""
+    """An operation of the library, replayed raw after each repetition."""
 
-    def __init__(self, name: str, raw_call: str, ours: Callable[[], Awaitable[object]],
-                 raw: Callable[[], Awaitable[object]]) -> None:
-        self.name, self.raw_call, self.ours, self.raw = name, raw_call, ours, raw
+    def __init__(self, name: str, ours: Callable[[int], Awaitable[object]]) -> None:
+        self.name, self.ours = name, ours
 
 
-async def _pairs(system: Ours, client: Any, bucket: str, sizes: tuple[int, ...]) -> list[_Pair]:
+async def _pairs(system: Ours, sizes: tuple[int, ...]) -> list[_Pair]:
     manager = system.manager
     session = await manager.create_session()
-    session_key = f"sessions/{session}.json"
-    session_body = json.dumps({"id": session, "created_at": "x" * 24}).encode()
-    pairs = [
-        _Pair("create session", "PutObject IfNoneMatch", manager.create_session,
-              lambda: client.put_object(Bucket=bucket, Key=f"raw/{time.time_ns()}.json",
-                                        Body=session_body, IfNoneMatch="*")),
-        _Pair("get session", "GetObject + read", lambda: manager.get_session(session),
-              lambda: _read(client, bucket, session_key)),
-    ]
+    pairs = [_Pair("create session", lambda _: manager.create_session()),
+             _Pair("get session", lambda _: manager.get_session(session))]
     for count in sizes:
         history = await system.new_history(count)
-        key = f"memory/{history}/messages.json"
-        pairs.append(_Pair(f"restore {count:,} messages", "GetObject + read",
-                           lambda h=history: manager.memory().load(h),
-                           lambda k=key: _read(client, bucket, k)))
+        pairs.append(_Pair(f"restore {count:,} messages",
+                           lambda _, h=history: manager.memory().load(h)))
     history = await system.new_history(100)
     await manager.memory().load(history)
-    raw_key = f"raw/{history}.json"
-    raw_body = json.dumps(wire_history(101), separators=(",", ":")).encode()
-    etag = [(await client.put_object(Bucket=bucket, Key=raw_key, Body=raw_body))["ETag"]]
-
-    async def raw_append() -> None:
-        reply = await client.put_object(Bucket=bucket, Key=raw_key, Body=raw_body,
-                                        IfMatch=etag[0])
-        etag[0] = reply["ETag"]
-
-    pairs.append(_Pair("append to warm history (N=100)", "PutObject IfMatch",
-                       lambda: system.append(history, 0), raw_append))
+    pairs.append(_Pair("append to warm history (N=100)", lambda i: system.append(history, i)))
     return pairs
 
 
-async def _read(client: Any, bucket: str, key: str) -> bytes:
-    reply = await client.get_object(Bucket=bucket, Key=key)
-    async with reply["Body"] as body:
-        data: bytes = await body.read()
-    return data
+async def _list_pair(lister: Ours, target: Target) -> _Pair:
+    await target.seeder.put_many(lister.bucket, session_objects(1000))
+    return _Pair("list 1,000 sessions", lambda _: lister.manager.list_sessions())
 
 
-async def _list_pair(lister: Ours, client: Any, bucket: str, target: Target) -> _Pair:
-    await target.seeder.put_many(bucket, session_objects(1000))
-
-    async def raw_list() -> None:
-        await client.list_objects_v2(Bucket=bucket, Prefix="sessions/", Delimiter="/",
-                                     MaxKeys=1000)
-
-    return _Pair("list 1,000 sessions", "ListObjectsV2 (1 page)",
-                 lister.manager.list_sessions, raw_list)
+async def _overhead(target: Target, system: Ours, pair: _Pair, reps: int,
+                    profile_reps: int) -> Overhead:
+    """Ours and the replay of its own calls on the same client, alternating (the raw
+    call of :mod:`benchmarks.raw`, minus the plain client: this isolates library code)."""
+    replayer = Replayer(target, client=await system.store.client())
+    await replayer.open()
+    ours = Row(target.kind, pair.name, system.label, None)
+    raw = Row(target.kind, pair.name, replayer.label, None)
+    await measure(ours, system.counter, reps, pair.ours,
+                  paired=Paired(system.recorder, replayer, raw))
+    row = Overhead(target.kind, pair.name, ours.median_ms, raw.median_ms,
+                   describe(system.recorder.calls))
+    profiler = Profiler(interval=0.0005, async_mode="disabled")
+    profiler.start()
+    for index in range(profile_reps):
+        await pair.ours(index)
+    profiler.stop()
+    row.profile = split_time(profiler.last_session.root_frame(trim_stem=False)
+                             if profiler.last_session else None)
+    return row
 
 
 async def measure_overhead(
     target: Target, reps: int, profile_reps: int, sizes: tuple[int, ...]
 ) -> list[Overhead]:
-    bucket = target.create_bucket("bench-profile")
-    system = Ours(target, bucket)
-    await system.open()
-    opened = [system]
+    system = Ours(target, target.create_bucket("bench-profile"))
+    lister = Ours(target, target.create_bucket("bench-profile-list"))
+    opened = [system, lister]
+    for each in opened:
+        await each.open()
     try:
-        client = await system.store.client()
-        pairs = await _pairs(system, client, bucket, sizes)
-        lister = Ours(target, target.create_bucket("bench-profile-list"))
-        await lister.open()
-        opened.append(lister)
-        pairs.append(await _list_pair(lister, await lister.store.client(), lister.bucket,
-                                      target))
-        results = []
-        for pair in pairs:
-            await pair.ours()  # warm-up, both sides
-            await pair.raw()
-            ours_times, raw_times = [], []
-            for _ in range(reps):
-                ours_times.append(await _timed(pair.ours))
-                raw_times.append(await _timed(pair.raw))
-            row = Overhead(target.kind, pair.name, statistics.median(ours_times) * 1000,
-                           statistics.median(raw_times) * 1000, pair.raw_call)
-            profiler = Profiler(interval=0.0005, async_mode="disabled")
-            profiler.start()
-            for _ in range(profile_reps):
-                await pair.ours()
-            profiler.stop()
-            row.profile = split_time(profiler.last_session.root_frame(trim_stem=False)
-                                     if profiler.last_session else None)
-            results.append(row)
-        return results
+        work = [(system, pair) for pair in await _pairs(system, sizes)]
+        work.append((lister, await _list_pair(lister, target)))
+        return [await _overhead(target, owner, pair, reps, profile_reps)
+                for owner, pair in work]
     finally:
         for each in opened:
             await each.close()
+
+
+async def _timed(call: Callable[[], Awaitable[object]]) -> float:
+    started = time.perf_counter()
+    await call()
+    return time.perf_counter() - started
 
 
 async def client_setup_ms(target: Target, reps: int = 5) -> float:

@@ -71,7 +71,8 @@ def overhead_table(overheads: list[Overhead], setup_ms: dict[str, float]) -> rep
     for endpoint, ms in sorted(setup_ms.items()):
         lines.append([endpoint, "client set-up (once per store)", "-", f"{ms:.1f}", "-", "-",
                       "-"])
-    return report.Table("library overhead: synaptic-s3 vs the raw aioboto3 call, same client",
+    return report.Table("library overhead: synaptic-s3 vs the raw replay of its own calls, "
+                        "same client",
                         ["endpoint", "operation", "raw call", "ours median ms", "raw median ms",
                          "ratio ours/raw", "where the library's time goes (top 3)"], lines)
 
@@ -101,6 +102,24 @@ def load_raw(path: Path) -> dict[str, Any]:
     return data
 
 
+SUMMARY_INTRO = """\
+One line per operation and size. "ours" is synaptic-s3's median latency and requests;
+each ratio is synaptic-s3's median latency divided by the other system's at the same
+operation and size in this run (below 1: synaptic-s3 is faster), with the other
+system's median requests in brackets; blank where the system has no such operation.
+
+- **raw call**: the very S3 requests synaptic-s3 made in each repetition, recorded on its
+  client and re-issued right after it on a plain aiobotocore client (writes to shadow
+  keys with the same bytes and conditions; see `benchmarks/raw.py`): the floor for this
+  I/O in Python, so the ratio is what the library adds.
+- **Strands message-log**: `S3SessionManager` (one object per message);
+  **Strands snapshot**: `SnapshotSessionManager` over Strands' `S3Storage` (the whole
+  agent in one object); **langgraph-checkpoint-s3**: `AsyncS3CheckpointSaver`;
+  **rust-like baseline**: raw aioboto3 doing what the Rust crate's S3 store does.
+  What each operation maps to for each peer: `benchmarks/README.md`.
+"""
+
+
 def write(path: Path, command: str, plan: str, rows: list[Row], overheads: list[Overhead],
           setup_ms: dict[str, float], plots: list[Path], elapsed_s: float, notes: str,
           machine_lines: list[str] | None = None) -> None:
@@ -114,6 +133,8 @@ def write(path: Path, command: str, plan: str, rows: list[Row], overheads: list[
         "loopback; p95 is nearest-rank and equals the maximum below 20 repetitions. "
         "Ratios are synaptic-s3 divided by the other system (below 1: synaptic-s3 is "
         "cheaper or faster).\n",
+        "## Summary: ours against the raw call and the peers\n", SUMMARY_INTRO,
+        *(report.summary_table(rows, endpoint).markdown() for endpoint in endpoints),
         "## Targets\n", report.target_table(rows).markdown(),
     ]
     for endpoint in endpoints:

@@ -18,16 +18,18 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from benchmarks import ours as ours_layout
 from benchmarks.baseline import RustLikeBaseline
 from benchmarks.langgraph_peer import LangGraphPeer
-from benchmarks.measure import Row, measure
+from benchmarks.measure import Paired, Row, measure
 from benchmarks.ours import Ours
+from benchmarks.raw import Replayer
 from benchmarks.servers import Target
 from benchmarks.strands_peer import StrandsPeer
+from benchmarks.strands_snapshot_peer import StrandsSnapshotPeer
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,16 @@ QUICK = Plan(
     heavy_reps_by_size={10: 3, 100: 3},
 )
 
-System = Ours | RustLikeBaseline | StrandsPeer | LangGraphPeer
+def capped(plan: Plan, largest: int) -> Plan:
+    """The plan without sizes above ``largest`` (a medium run on a busy machine)."""
+    def keep(sizes: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(size for size in sizes if size <= largest)
+
+    return replace(plan, name=f"{plan.name}, sizes <= {largest:,}", sizes_n=keep(plan.sizes_n),
+                   sizes_m=keep(plan.sizes_m), delete_m=keep(plan.delete_m))
+
+
+System = Ours | RustLikeBaseline | StrandsPeer | StrandsSnapshotPeer | LangGraphPeer
 
 
 def log(message: str) -> None:
@@ -83,6 +94,7 @@ class Workload:
         self.rows: list[Row] = []
         self._systems: list[System] = []
         self._started = time.monotonic()
+        self.replayer = Replayer(target)  # the raw call, replayed after each of ours
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -102,13 +114,26 @@ class Workload:
         row = Row(self.target.kind, operation, system.label, size)
         if heavy and size is not None and size >= 1000:
             options["warmup"] = False
-        await measure(row, system.counter, reps, call, **options)
+        raw_reset = options.pop("raw_reset", None)
+        paired = None
+        if isinstance(system, Ours):
+            paired = Paired(system.recorder, self.replayer,
+                            Row(self.target.kind, operation, self.replayer.label, size),
+                            raw_reset)
+        await measure(row, system.counter, reps, call, paired=paired, **options)
         self.rows.append(row)
+        self._log(row)
+        if paired is not None:
+            self.rows.append(paired.row)
+            self._log(paired.row)
+
+    def _log(self, row: Row) -> None:
         log(f"[{time.monotonic() - self._started:7.1f}s] {self.target.kind:9s} "
-            f"{operation:28s} {system.label:26s} size={size!s:6s} reps={reps:3d} "
+            f"{row.operation:28s} {row.system:26s} size={row.size!s:6s} reps={row.reps:3d} "
             f"requests={row.median_requests:g} median={row.median_ms:.1f}ms")
 
     async def run(self) -> list[Row]:
+        await self.replayer.open()
         try:
             await self.single_operations()
             await self.memory_operations()
@@ -118,6 +143,7 @@ class Workload:
         finally:
             for system in self._systems:
                 await system.close()
+            await self.replayer.close()
         return self.rows
 
     # -- create and get a session ---------------------------------------------------------
@@ -138,6 +164,10 @@ class Workload:
             await self._measure("create session", system, None, reps, create)
             await self._measure("get session", system, None, reps,
                                 lambda i, s=system, c=created: s.get_session(c[i]))
+        # Strands' snapshot manager has no session record to get: create only.
+        snapshot = await self._open(StrandsSnapshotPeer(self.target, self._bucket("snapshot")))
+        await self._measure("create session", snapshot, None, reps,
+                            lambda _: snapshot.create_session())
 
     # -- restore, append, chat turn -------------------------------------------------------
 
@@ -145,11 +175,13 @@ class Workload:
         ours = await self._open(Ours(self.target, self._bucket("ours-memory")))
         rs = await self._open(RustLikeBaseline(self.target, self._bucket("rs-memory")))
         strands = await self._open(StrandsPeer(self.target, self._bucket("strands-memory")))
+        snapshot = await self._open(StrandsSnapshotPeer(self.target,
+                                                        self._bucket("snapshot-memory")))
         strands_session = uuid.uuid4().hex  # one session, grown from size to size
         for n in self.plan.sizes_n:
             reps, heavy = self.plan.reps(n), self.plan.reps(n, heavy=True)
             await strands.grow_history(strands_session, n)
-            for system in (ours, rs):
+            for system in (ours, rs, snapshot):
                 session = await system.new_history(n)
                 await self._memory_ops(system, session, n, reps)
             await self._measure("restore N messages", strands, n, heavy,
@@ -162,20 +194,24 @@ class Workload:
                                 heavy=True)
 
     async def _memory_ops(
-        self, system: Ours | RustLikeBaseline, session: str, n: int, reps: int
+        self, system: Ours | RustLikeBaseline | StrandsSnapshotPeer, session: str, n: int,
+        reps: int,
     ) -> None:
         await self._measure("restore N messages", system, n, reps,
                             lambda _: system.load(session))
         await system.warm(session)
         await self._measure("append to warm history", system, n, reps,
                             lambda i: system.append(session, i))
+        # The raw replay of a chat turn starts from the same N messages as the turn did.
         await self._measure("chat turn", system, n, reps,
                             lambda i: system.chat_turn(session, i),
-                            setup=lambda _: system.reset_history(session, n))
+                            setup=lambda _: system.reset_history(session, n),
+                            raw_reset=lambda _: system.reset_history(session, n))
         if isinstance(system, Ours):
             await self._measure("chat turn (append_many)", system, n, reps,
                                 lambda i: system.chat_turn_many(session, i),
-                                setup=lambda _: system.reset_history(session, n))
+                                setup=lambda _: system.reset_history(session, n),
+                                raw_reset=lambda _: system.reset_history(session, n))
 
     # -- list sessions --------------------------------------------------------------------
 
@@ -224,20 +260,36 @@ class Workload:
         ours = await self._open(Ours(self.target, self._bucket("delete-ours")))
         rs = await self._open(RustLikeBaseline(self.target, self._bucket("delete-rs")))
         strands = await self._open(StrandsPeer(self.target, self._bucket("delete-strands")))
+        snapshot = await self._open(StrandsSnapshotPeer(self.target,
+                                                        self._bucket("delete-snapshot")))
         for m in self.plan.delete_m:
             reps = self.plan.reps(m, heavy=True)
             for system in (ours, rs):
                 sessions: list[str] = []
 
-                async def seed(_: int, bucket: str = system.bucket,
+                async def seed(_: int, system: Ours | RustLikeBaseline = system,
                                sessions: list[str] = sessions, m: int = m) -> None:
                     session, objects = ours_layout.session_with_objects(m)
-                    await self.target.seeder.put_many(bucket, objects)
+                    await self.target.seeder.put_many(system.bucket, objects)
                     sessions.append(session)
+                    if isinstance(system, Ours):  # an identical twin for the raw replay
+                        twin = ours_layout.twin_objects(session, objects)
+                        await self.target.seeder.put_many(system.bucket, twin[1])
+                        self.replayer.substitutions = {session: twin[0]}
 
                 await self._measure("delete session (M objects)", system, m, reps,
                                     lambda i, s=system, ids=sessions: s.delete_session(ids[i]),
                                     setup=seed, warmup=False)
+                self.replayer.substitutions = {}
+            snapshot_sessions: list[str] = []
+
+            async def seed_snapshot(_: int, ids: list[str] = snapshot_sessions,
+                                    m: int = m) -> None:
+                ids.append(await snapshot.session_with_objects(m))
+
+            await self._measure("delete session (M objects)", snapshot, m, reps,
+                                lambda i, ids=snapshot_sessions: snapshot.delete_session(ids[i]),
+                                setup=seed_snapshot, warmup=False)
             strands_sessions: list[str] = []
 
             async def seed_strands(_: int, ids: list[str] = strands_sessions, m: int = m) -> None:

@@ -6,38 +6,34 @@ Checkpoint ``c`` of thread ``t`` lives at ``("checkpoints", t) / c.id``
 order and "latest" is simply the greatest id.
 
 Finding the greatest id must not cost a listing of the whole history (S3 lists in
-ascending order only, 1,000 keys a page). :meth:`StoreCheckpointer.get` probes
-with "keys after the id of time T": first T = an hour ago (one listing for any
-thread written in the last hour), then further back (a day, 30 days, a year...);
-when a probe finds more than one page, it uses that page's write rate to guess
-where the newest keys are (:meth:`StoreCheckpointer._search_tail`). The number of
-listings depends on the thread's age and write pattern, not on how many
-checkpoints it holds. The bucket
-holds only the checkpoints: no "latest" pointer object to keep consistent.
+ascending order only, 1,000 keys a page). :meth:`StoreCheckpointer.latest_id` sends
+the listings :class:`~synaptic_s3.checkpoint_search.TailSearch` decides on: "keys
+after the id of time T" for T an hour ago (one listing for a thread with at most
+1,000 checkpoints in the last hour), the thread's start, then further back; once a
+listing finds more than a page, the write rate it shows guides a few more (at most
+5 listings for a burst of up to 10,000, however long the history; see that module).
+A checkpointer that has seen the thread's newest id lists only what follows it
+(:meth:`StoreCheckpointer.get`; docs/checkpoints.md has every cost). The bucket holds
+only the checkpoints: no "latest" pointer object to keep consistent.
 """
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
+from synaptic_s3.checkpoint_search import PAGE, TailSearch
 from synaptic_s3.core.errors import CorruptDataError, InvalidDataError
 from synaptic_s3.core.keys import validate_key
 from synaptic_s3.core.messages import explain_validation_error
-from synaptic_s3.core.store import KeyPage, Store
-from synaptic_s3.ids import checkpoint_id_at, checkpoint_id_ns, new_checkpoint_id
+from synaptic_s3.core.store import Store
+from synaptic_s3.ids import new_checkpoint_id
 
 NAMESPACE = "checkpoints"
-_HOUR_NS = 3600 * 10**9
-_PROBE_WINDOWS_NS = (
-    _HOUR_NS, 24 * _HOUR_NS, 30 * 24 * _HOUR_NS, 366 * 24 * _HOUR_NS, 10 * 366 * 24 * _HOUR_NS,
-)
-_PROBE_PAGE = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,70 +99,6 @@ class Checkpoint(BaseModel):
         return self.model_dump(mode="json")
 
 
-@dataclass(slots=True)
-class TailSearch:
-    """The pure part of finding the newest key when more than a page lies after
-    ``low`` and nothing after ``high`` (nanosecond bounds): which probe to send next,
-    and what a probe's answer teaches. Tested without a store
-    (``tests/unit/test_latest_checkpoint.py``).
-
-    The last full page tells the write rate (``span`` ns per page), so:
-
-    1. "top": guess that the thread is still being written and probe half a page
-       before now (an active thread: done in this one probe), or read on from the
-       known keys when less than half a page is expected after them;
-    2. "gallop": else step forward from the known keys by 1, 2, 4... spans;
-    3. "bisect": once a probe came back empty, halve the window.
-
-    Every step either ends the search or narrows ``[low, high]``.
-    """
-
-    low: int
-    high: int
-    now: int
-    mode: Literal["top", "gallop", "bisect"] = "top"
-    multiplier: int = 1
-
-    def next_step(self, first_ns: int | None, last_ns: int | None
-                  ) -> tuple[Literal["walk", "read_on", "probe"], int]:
-        """The next action given the newest page's first and last key times:
-        ``walk`` (list on to the end), ``read_on`` (list after the page) or
-        ``probe`` at the returned nanosecond."""
-        if last_ns is not None and self.low < last_ns < self.high:
-            self.low = last_ns  # everything up to the page's last key is known to exist
-        if self.high - self.low <= 1:
-            return "walk", 0
-        span = last_ns - first_ns if first_ns is not None and last_ns is not None else 0
-        if span <= 0:
-            self.mode = "bisect"
-        if self.mode == "top":
-            guess = min(self.high, self.now) - span // 2
-            if guess <= self.low:
-                return "read_on", 0
-        elif self.mode == "gallop":
-            guess = self.low + span * self.multiplier
-            self.multiplier *= 2
-        else:
-            guess = (self.low + self.high) // 2
-        if not self.low < guess < self.high:
-            guess = (self.low + self.high) // 2
-        return "probe", guess
-
-    def read_on(self) -> None:
-        """Reading on found more than a page: gallop from there."""
-        self.mode = "gallop"
-
-    def probed(self, guess: int, *, empty: bool) -> None:
-        """A probe at ``guess`` found nothing (``empty``) or more than a page."""
-        if empty:
-            self.high = guess
-            self.mode = "gallop" if self.mode == "top" else "bisect"
-        else:
-            self.low = guess
-            if self.mode == "top":
-                self.mode = "gallop"
-
-
 class StoreCheckpointer:
     """Put, get (by id or latest) and list the checkpoints of a thread."""
 
@@ -212,8 +144,30 @@ class StoreCheckpointer:
         """The checkpoint named by ``config.checkpoint_id``, else the latest one."""
         if config.checkpoint_id is not None:
             return await self._load(config.thread_id, config.checkpoint_id)
+        recent = await self._get_after_known(config.thread_id)
+        if recent is not None:
+            return recent
         latest = await self.latest_id(config.thread_id)
         return None if latest is None else await self._load(config.thread_id, latest)
+
+    async def _get_after_known(self, thread_id: str) -> Checkpoint | None:
+        """The latest checkpoint in one listing plus one GET when this process has seen
+        the thread's newest id (it wrote or read it): list what sorts after that id.
+
+        ``None`` (then the full search runs) when there is no such id, when more than a
+        page was written since, or when the id was deleted since (by a prune or a
+        delete elsewhere): the GET proves the answer still exists."""
+        known = self._newest.get(thread_id)
+        if known is None:
+            return None
+        newer = await self._store.list_keys((NAMESPACE, thread_id), after=known,
+                                            limit=PAGE)
+        if newer.next_after is not None:
+            return None
+        found = await self._load(thread_id, newer.keys[-1] if newer.keys else known)
+        if found is None:
+            self._newest.pop(thread_id, None)  # gone: forget it, search the store
+        return found
 
     async def list(self, config: CheckpointConfig) -> list[Checkpoint]:
         """Every checkpoint of the thread, oldest first (ascending id)."""
@@ -257,70 +211,15 @@ class StoreCheckpointer:
         return latest
 
     async def _find_latest_id(self, thread_id: str) -> str | None:
+        """Send :class:`TailSearch`'s probes until it knows the greatest key."""
         namespace = (NAMESPACE, thread_id)
         validate_key(namespace, "probe")
-
-        async def probe(after_ns: int) -> KeyPage:
-            return await self._store.list_keys(
-                namespace, after=checkpoint_id_at(after_ns), limit=_PROBE_PAGE
-            )
-
-        now = time.time_ns()
-        empty_above = now + _HOUR_NS  # an upper bound, allowing for writers' clock skew
-        for window in _PROBE_WINDOWS_NS:
-            low = now - window
-            page = await probe(low)
-            if not page.keys:
-                empty_above = low
-                continue
-            if page.next_after is None:
-                return page.keys[-1]
-            return await self._search_tail(namespace, page, low, empty_above, now, probe)
-        # Nothing after 10 years ago: only ids that sort below generated ones remain.
-        return await self._walk_to_end(namespace, None)
-
-    async def _search_tail(
-        self,
-        namespace: tuple[str, str],
-        page: KeyPage,
-        low: int,
-        high: int,
-        now: int,
-        probe: Callable[[int], Awaitable[KeyPage]],
-    ) -> str | None:
-        """Find the last key when more than a page lies after ``low`` and nothing after
-        ``high``: the I/O around :class:`TailSearch`'s decisions."""
-        search = TailSearch(low=low, high=high, now=now)
-        while True:
-            action, guess = search.next_step(checkpoint_id_ns(page.keys[0]),
-                                             checkpoint_id_ns(page.keys[-1]))
-            if action == "walk":
-                return await self._walk_to_end(namespace, page.keys[-1])
-            if action == "read_on":
-                # Less than half a page is expected after the known keys: read on
-                # from the last of them, which also ends the search if it is right.
-                found = await self._store.list_keys(
-                    namespace, after=page.keys[-1], limit=_PROBE_PAGE)
-                if found.next_after is None:
-                    return found.keys[-1] if found.keys else page.keys[-1]
-                page = found
-                search.read_on()
-                continue
-            found = await probe(guess)
-            if found.keys and found.next_after is None:
-                return found.keys[-1]
-            search.probed(guess, empty=not found.keys)
-            if found.keys:
-                page = found
-
-    async def _walk_to_end(self, namespace: tuple[str, str], after: str | None) -> str | None:
-        last: str | None = after
-        while True:
-            page = await self._store.list_keys(namespace, after=last, limit=_PROBE_PAGE)
-            if page.keys:
-                last = page.keys[-1]
-            if page.next_after is None:
-                return last
+        search = TailSearch(time.time_ns())
+        while not search.done:
+            probe = search.next_probe()
+            page = await self._store.list_keys(namespace, after=probe.after, limit=probe.limit)
+            search.observe(probe, page)
+        return search.answer
 
     async def _load(self, thread_id: str, checkpoint_id: str) -> Checkpoint | None:
         item = await self._store.get((NAMESPACE, thread_id), checkpoint_id)

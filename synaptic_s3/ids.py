@@ -118,6 +118,23 @@ def checkpoint_id_ns(checkpoint_id: str) -> int | None:
     return int(match.group(1), 16) if match else None
 
 
+def checkpoint_id_position(checkpoint_id: str) -> int | None:
+    """A generated checkpoint id as one integer, ``ns << 16 | counter``, else ``None``.
+
+    Generated ids are fixed-width lowercase hex, so their key order is the order of
+    these integers: "latest" searches over them (:mod:`synaptic_s3.checkpoint_search`)."""
+    parsed = _parse_generated(checkpoint_id)
+    return None if parsed is None else parsed[0] << 16 | parsed[1]
+
+
+def checkpoint_id_at_position(position: int) -> str:
+    """The generated id at ``position`` (inverse of :func:`checkpoint_id_position`,
+    clamped to the format's range): listing after it yields exactly the generated ids
+    at greater positions."""
+    position = min(max(position, 0), (1 << 80) - 1)
+    return f"{position >> 16:016x}-{position & 0xFFFF:04x}"
+
+
 _MS_MASK = (1 << 48) - 1
 
 

@@ -22,6 +22,7 @@ start with it.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Sequence
 
@@ -45,6 +46,18 @@ def _is_noncharacter(code: int) -> bool:
     return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
 
 
+def _check_characters(name: str, what: str, namespace: Sequence[str] | None,
+                      key: str | None) -> None:
+    for ch in name:
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Cs") or _is_noncharacter(ord(ch)):
+            raise InvalidKeyError(
+                f"{what} {name!r} contains a control, surrogate or non-character "
+                f"U+{ord(ch):04X}",
+                namespace=namespace, key=key,
+            )
+
+
 def _check_name(name: object, what: str, namespace: Sequence[str] | None, key: str | None) -> str:
     if not isinstance(name, str):
         raise InvalidKeyError(f"{what} must be a string, not {type(name).__name__}",
@@ -56,14 +69,10 @@ def _check_name(name: object, what: str, namespace: Sequence[str] | None, key: s
     if "/" in name or "\\" in name:
         raise InvalidKeyError(f"{what} {name!r} contains a path separator",
                               namespace=namespace, key=key)
-    for ch in name:
-        category = unicodedata.category(ch)
-        if category in ("Cc", "Cs") or _is_noncharacter(ord(ch)):
-            raise InvalidKeyError(
-                f"{what} {name!r} contains a control, surrogate or non-character "
-                f"U+{ord(ch):04X}",
-                namespace=namespace, key=key,
-            )
+    # Printable ASCII (every generated id) holds no control, surrogate or
+    # non-character: skipping the per-character look-up halves a listing's key checks.
+    if not (name.isascii() and name.isprintable()):
+        _check_characters(name, what, namespace, key)
     if len(name.encode("utf-8")) > MAX_NAME_BYTES:
         raise InvalidKeyError(f"{what} is longer than {MAX_NAME_BYTES} bytes",
                               namespace=namespace, key=key)
@@ -123,8 +132,20 @@ def parse_path(path: str) -> tuple[Namespace, str] | None:
     if not path.endswith(SUFFIX):
         return None
     *parts, leaf = path[: -len(SUFFIX)].split(SEPARATOR)
+    namespace = _valid_namespace(tuple(parts))
+    if namespace is None or len(path.encode("utf-8")) > MAX_PATH_BYTES:
+        return None  # ``path`` is object_path(namespace, leaf): validate_key's length rule
     try:
-        namespace, key = validate_key(parts, leaf)
+        _check_name(leaf, "key", namespace, leaf)
     except InvalidKeyError:
         return None
-    return namespace, key
+    return namespace, leaf
+
+
+@functools.lru_cache(maxsize=256)
+def _valid_namespace(parts: Namespace) -> Namespace | None:
+    """A listing's paths share their namespace: checked once, not once per key."""
+    try:
+        return validate_namespace(parts)
+    except InvalidKeyError:
+        return None

@@ -408,6 +408,39 @@ async def test_latest_is_right_past_a_thousand_checkpoints(store: Store) -> None
     assert keys == [c.id for c in checkpoints]
 
 
+async def test_a_remembered_latest_deleted_elsewhere_is_not_returned(store: Store) -> None:
+    checkpointer = StoreCheckpointer(store)
+    config = CheckpointConfig("t")
+    for step in range(3):
+        await checkpointer.put(config, Checkpoint({"step": step}))
+    newest = await checkpointer.get(config)
+    assert newest is not None
+    await store.delete(("checkpoints", "t"), newest.id)  # another process's prune, say
+    latest = await checkpointer.get(config)
+    assert latest is not None
+    assert latest.state == {"step": 1}
+
+
+async def test_a_remembered_thread_deleted_elsewhere_has_no_latest(store: Store) -> None:
+    checkpointer = StoreCheckpointer(store)
+    await checkpointer.put(CheckpointConfig("t"), Checkpoint({"step": 0}))
+    await store.delete_namespace(("checkpoints", "t"))
+    assert await checkpointer.get(CheckpointConfig("t")) is None
+
+
+async def test_checkpoints_written_elsewhere_after_the_remembered_one_are_found(
+    store: Store,
+) -> None:
+    mine, theirs = StoreCheckpointer(store), StoreCheckpointer(store)
+    config = CheckpointConfig("t")
+    await mine.put(config, Checkpoint({"step": 0}))
+    for step in range(1, 4):
+        await theirs.put(config, Checkpoint({"step": step}))
+    latest = await mine.get(config)
+    assert latest is not None
+    assert latest.state == {"step": 3}
+
+
 async def test_list_returns_checkpoints_oldest_first(store: Store) -> None:
     checkpointer = StoreCheckpointer(store)
     for step in range(3):

@@ -204,8 +204,58 @@ async def test_latest_checkpoint_of_a_dense_thread_is_bounded(
 
     assert latest is not None
     assert latest.id == f"{max(stamps):016x}-0000"
-    assert wire.calls["ListObjectsV2"] <= 24  # a bisection over time, not a full listing
+    assert wire.calls["ListObjectsV2"] <= 5  # a search over time, not a full listing
     assert wire.calls["GetObject"] == 1
+
+
+def _burst(count: int, end_ns: int, duration_ns: int) -> list[int]:
+    """``count`` instants evenly spread over ``duration_ns``, the last at ``end_ns``."""
+    return [end_ns - duration_ns + (i + 1) * duration_ns // count for i in range(count)]
+
+
+_SPREADS = {"same millisecond": 1_000_000, "over ten minutes": 600 * SECOND_NS}
+
+
+@pytest.mark.parametrize("spread", list(_SPREADS))
+@pytest.mark.parametrize("count", [1, 999, 1000, 1001, 3000, 10_000])
+async def test_latest_checkpoint_of_a_burst_is_at_most_five_listings(
+    manager: SessionManager, seed: Seed, wire: WireCounter, count: int, spread: str
+) -> None:
+    # Ended five minutes ago: the thread is quiet, so "just before now" cannot help.
+    stamps = _burst(count, time.time_ns() - 300 * SECOND_NS, _SPREADS[spread])
+    seed(_checkpoint_objects("burst", stamps))
+
+    latest = await manager.checkpointer().get(CheckpointConfig("burst"))
+
+    assert latest is not None
+    assert latest.id == f"{max(stamps):016x}-0000"
+    assert wire.calls["GetObject"] == 1
+    assert wire.calls["ListObjectsV2"] <= (1 if count <= 1000 else 5)
+    assert set(wire.calls) == {"ListObjectsV2", "GetObject"}
+
+
+async def test_latest_checkpoint_of_a_long_thread_with_a_recent_burst_is_at_most_five_listings(
+    manager: SessionManager, seed: Seed, wire: WireCounter
+) -> None:
+    now = time.time_ns()
+    old = _burst(20_000, now - 2 * HOUR_NS, 90 * DAY_NS)  # three months of history
+    recent = _burst(3000, now - 120 * SECOND_NS, 30 * SECOND_NS)
+    seed(_checkpoint_objects("long", old + recent))
+
+    latest = await manager.checkpointer().get(CheckpointConfig("long"))
+
+    assert latest is not None
+    assert latest.id == f"{max(recent):016x}-0000"
+    assert wire.calls["GetObject"] == 1
+    assert wire.calls["ListObjectsV2"] <= 5
+
+
+async def test_latest_checkpoint_of_an_empty_thread_is_two_listings(
+    manager: SessionManager, wire: WireCounter
+) -> None:
+    assert await manager.checkpointer().get(CheckpointConfig("nothing")) is None
+
+    assert wire.calls == {"ListObjectsV2": 2}  # the last hour, then from the start
 
 
 @pytest.mark.parametrize("count", [
@@ -224,6 +274,23 @@ async def test_latest_checkpoint_of_a_steadily_written_busy_hour_is_three_reques
     assert latest is not None
     assert latest.id == f"{max(stamps):016x}-0000"
     assert wire.calls == {"ListObjectsV2": 2, "GetObject": 1}
+
+
+async def test_latest_checkpoint_after_this_process_wrote_one_is_one_listing_and_one_get(
+    manager: SessionManager, seed: Seed, wire: WireCounter
+) -> None:
+    now = time.time_ns()
+    seed(_checkpoint_objects("warm", _burst(5000, now - 300 * SECOND_NS, 1_000_000)))
+    checkpointer = manager.checkpointer()
+    written = Checkpoint({"step": "last"})
+    await checkpointer.put(CheckpointConfig("warm"), written)
+    wire.reset()
+
+    latest = await checkpointer.get(CheckpointConfig("warm"))
+
+    assert latest is not None
+    assert latest.id == written.id
+    assert wire.calls == {"ListObjectsV2": 1, "GetObject": 1}  # nothing listed after it
 
 
 async def test_putting_a_checkpoint_is_one_put(

@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from synaptic_s3.ids import (
     checkpoint_id_at,
+    checkpoint_id_at_position,
     checkpoint_id_from,
     checkpoint_id_ns,
+    checkpoint_id_position,
     iso_utc,
     new_checkpoint_id,
     uuid7,
@@ -58,6 +60,23 @@ def test_a_checkpoint_id_carries_its_nanoseconds() -> None:
     assert checkpoint_id_ns("18a1b2c3d4e5f6a7-0001") == 0x18A1B2C3D4E5F6A7
     assert checkpoint_id_ns("step-1") is None
     assert checkpoint_id_at(0x18A1B2C3D4E5F6A7) == "18a1b2c3d4e5f6a7-0000"
+
+
+def test_a_checkpoint_id_position_is_its_nanoseconds_then_its_counter() -> None:
+    assert checkpoint_id_position("18a1b2c3d4e5f6a7-0001") == 0x18A1B2C3D4E5F6A7 << 16 | 1
+    assert checkpoint_id_position("step-1") is None
+    assert checkpoint_id_at_position(0x18A1B2C3D4E5F6A7 << 16 | 1) == "18a1b2c3d4e5f6a7-0001"
+
+
+def test_positions_outside_the_format_are_clamped() -> None:
+    assert checkpoint_id_at_position(-5) == "0000000000000000-0000"
+    assert checkpoint_id_at_position(1 << 90) == "ffffffffffffffff-ffff"
+
+
+def test_position_order_is_key_order() -> None:
+    ids = [new_checkpoint_id() for _ in range(1000)]
+    positions = [checkpoint_id_position(i) for i in ids]
+    assert positions == sorted(positions)  # type: ignore[type-var]
 
 
 MS = 1_700_000_000_123

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from synaptic_s3 import InvalidKeyError
 from synaptic_s3.core.keys import (
+    _check_characters,
     namespace_prefix,
     object_path,
     parse_path,
@@ -85,3 +86,34 @@ def test_an_error_names_the_offending_part() -> None:
 
 def test_unicode_names_are_allowed() -> None:
     assert validate_key(("会话", "é"), "🙂") == (("会话", "é"), "🙂")
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F), min_size=1, max_size=30)
+       | st.text(min_size=1, max_size=30))
+def test_the_ascii_shortcut_refuses_exactly_what_the_character_check_refuses(name: str) -> None:
+    try:
+        _check_characters(name, "key", ("ns",), name)
+        refused = False
+    except InvalidKeyError:
+        refused = True
+    if name.isascii() and name.isprintable():
+        assert not refused
+
+
+def _parse_path_by_validate_key(path: str) -> tuple[tuple[str, ...], str] | None:
+    """parse_path as it was written before its namespace check was cached: the spec."""
+    if not path.endswith(".json"):
+        return None
+    *parts, leaf = path[: -len(".json")].split("/")
+    try:
+        return validate_key(parts, leaf)
+    except InvalidKeyError:
+        return None
+
+
+@given(st.lists(st.sampled_from(["a", "memory", "x.json", ".h", "", "\x00", "\ufdd0", "é",
+                                 "k" * 120, "checkpoints", "0000000000000000-0000"]),
+                min_size=1, max_size=12).map("/".join),
+       st.sampled_from(["", ".json", "/.json"]))
+def test_parse_path_agrees_with_validate_key(body: str, ending: str) -> None:
+    assert parse_path(body + ending) == _parse_path_by_validate_key(body + ending)
