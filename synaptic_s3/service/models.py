@@ -15,6 +15,10 @@ from synaptic_s3.checkpoint import Checkpoint
 from synaptic_s3.core.messages import Message
 from synaptic_s3.session import SessionInfo
 
+_REPLY = ConfigDict(defer_build=True)
+"""Reply shapes only describe replies in the OpenAPI document (routes build their JSON
+themselves): their schemas are built when that document is, not in every Lambda init."""
+
 MAX_BATCH = 1000
 """Most messages one POST may append."""
 
@@ -49,12 +53,14 @@ class SummaryIn(BaseModel):
 class SummaryOut(BaseModel):
     """``{"summary": "..." | null}``: a summary never set reads as null."""
 
+    model_config = _REPLY
     summary: str | None
 
 
 class SessionList(BaseModel):
     """One page of sessions, oldest first; pass ``next_cursor`` as ``cursor`` for the next."""
 
+    model_config = _REPLY
     sessions: list[SessionInfo]
     next_cursor: str | None
 
@@ -62,6 +68,7 @@ class SessionList(BaseModel):
 class MessageList(BaseModel):
     """Messages in the synaptic wire format, in the order given."""
 
+    model_config = _REPLY
     messages: list[Message]
 
 
@@ -70,6 +77,7 @@ class MessagePageOut(BaseModel):
     ``cursor``) the reply has ``next_cursor``; reading backwards (``last``) it has
     ``prev_cursor``. ``null``: there is nothing further that way."""
 
+    model_config = _REPLY
     messages: list[Message]
     next_cursor: str | None = Field(
         default=None, description="forwards: pass as cursor for the next page")
@@ -82,11 +90,14 @@ class CheckpointList(BaseModel):
     """One page of a session's checkpoints, oldest first; pass ``next_cursor`` as
     ``cursor`` for the next page (``null`` on the last)."""
 
+    model_config = _REPLY
     checkpoints: list[Checkpoint]
     next_cursor: str | None
 
 
 class ErrorDetail(BaseModel):
+    model_config = _REPLY
+
     code: str = Field(description="stable, machine-readable (see docs/service.md)")
     message: str = Field(description="for people; never internals on a 5xx")
     request_id: str = Field(description="the API Gateway request id, also in the logs")
@@ -95,6 +106,7 @@ class ErrorDetail(BaseModel):
 class ErrorReply(BaseModel):
     """Every error reply: ``{"error": {"code", "message", "request_id"}}``."""
 
+    model_config = _REPLY
     error: ErrorDetail
 
 

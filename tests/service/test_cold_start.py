@@ -29,7 +29,11 @@ import gc, json, os, sys
 sys.path.insert(0, sys.argv[1])
 import handlers.app
 from synaptic_s3.service.lambda_handler import app
+from synaptic_s3.service import models
 print(json.dumps({
+    "reply_models_built": [name for name in ("SummaryOut", "SessionList", "MessageList",
+                                             "MessagePageOut", "CheckpointList", "ErrorReply")
+                           if getattr(models, name).__pydantic_complete__],
     "loaded": [m for m in json.loads(sys.argv[2])
                if any(n == m or n.startswith(m + ".") for n in sys.modules)],
     "open_clients": app.store.open_clients,
@@ -60,6 +64,10 @@ def test_init_creates_the_client_and_loads_nothing_a_request_does_not_need() -> 
     result = _init()
     assert result["open_clients"] == 1
     assert result["loaded"] == []
+
+
+def test_reply_models_are_left_for_the_openapi_document() -> None:
+    assert _init()["reply_models_built"] == []
 
 
 def test_init_leaves_the_collector_running_with_its_objects_frozen() -> None:
