@@ -230,7 +230,7 @@ def test_server_errors_hide_internals(api: Api, monkeypatch: pytest.MonkeyPatch,
     async def fail(self: ChatMessageHistory, session_id: str, **kwargs: Any) -> Any:
         raise error
 
-    monkeypatch.setattr(ChatMessageHistory, "page", fail)
+    monkeypatch.setattr(ChatMessageHistory, "page_json", fail)  # the forward read
     reply = api.get(f"/sessions/{sid}/messages")
     assert (reply.status, reply.code) == (status, code)
     assert "secret" not in json.dumps(reply.body)

@@ -166,7 +166,7 @@ def _fail_with(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
     async def fail(self: ChatMessageHistory, session_id: str, **kwargs: Any) -> Any:
         raise error
 
-    monkeypatch.setattr(ChatMessageHistory, "page", fail)
+    monkeypatch.setattr(ChatMessageHistory, "page_json", fail)  # the forward read
 
 
 def test_a_storage_error_is_500_logged_with_the_s3_request_id(
