@@ -250,7 +250,16 @@ class TailSearch:
         # about 6%, too coarse to place the next probes when arrivals are irregular.
         self._span += positions[-1] - positions[0]
         self._gaps += len(positions) - 1
-        self._unit = self._span * PAGE / self._gaps
+        mean = self._span * PAGE / self._gaps
+        # A page spanning two bursts has a mean gap set by the pause between them;
+        # the rate at the page's end (where the search goes on) is what places the
+        # next probes, so the newest keys' rate wins when it is much faster.
+        recent = positions[-min(len(positions), 100):]
+        if len(recent) >= 2 and recent[-1] > recent[0]:
+            local = (recent[-1] - recent[0]) * PAGE / (len(recent) - 1)
+            self._unit = min(mean, local) if local * 4 < mean else mean
+        else:
+            self._unit = mean
 
     def _looks_steady(self, probe: Probe, page: KeyPage) -> bool:
         """The window's keys start right where it begins: written at this rate for a

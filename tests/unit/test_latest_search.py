@@ -230,6 +230,19 @@ def test_a_burst_of_up_to_ten_thousand_in_the_last_hour_is_at_most_five_listings
     assert len(listing.calls) <= 5
 
 
+@pytest.mark.parametrize("gap", [SECOND, 10 * SECOND])
+def test_bursts_seconds_apart_are_placed_by_the_newest_keys_rate(gap: int) -> None:
+    """The peers benchmark's thread: 100, 900, then 9,000 checkpoints in three bursts
+    ``gap`` apart. Its first page spans two bursts; the rate of the page's newest keys,
+    not the pause between bursts, places the probes (it took 11-14 listings before)."""
+    ms = SECOND // 1000
+    keys = ids(burst(100, NOW - 3 * gap, 5 * ms) + burst(900, NOW - 2 * gap, 40 * ms)
+               + burst(9000, NOW - gap, 400 * ms))
+    answer, listing = search(keys)
+    assert answer == listing.greatest
+    assert len(listing.calls) <= 6
+
+
 @settings(max_examples=100, deadline=None)
 @given(count=st.integers(1001, 6000), rate=st.sampled_from([1, 2, 10, 100]))
 def test_a_thread_begun_in_the_last_hour_and_still_written_is_two_listings(
