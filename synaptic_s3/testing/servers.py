@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 from collections.abc import Iterator
@@ -56,11 +57,36 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+_PUT_LOCK = threading.Lock()
+
+
+def _make_moto_puts_atomic() -> None:
+    """S3 checks ``If-Match`` / ``If-None-Match`` and writes atomically; moto's
+    ``S3Response.put_object`` checks, then writes, with no lock, so two concurrent
+    conditional PUTs on its threaded server can both pass the check and one write is
+    lost (seen once in CI under heavy load). Serialising object PUTs in the emulator
+    restores the atomicity the real service (and SeaweedFS) guarantees."""
+    from moto.s3.responses import S3Response
+
+    original = S3Response.put_object
+    if getattr(original, "_synaptic_atomic", False):
+        return
+
+    def put_object(self: Any) -> Any:
+        with _PUT_LOCK:
+            return original(self)
+
+    put_object._synaptic_atomic = True  # type: ignore[attr-defined]
+    S3Response.put_object = put_object  # type: ignore[method-assign]
+
+
 @contextlib.contextmanager
 def moto_server() -> Iterator[Endpoint]:
-    """moto's S3 emulator on a free loopback port, in a thread of this process."""
+    """moto's S3 emulator on a free loopback port, in a thread of this process (its
+    conditional PUTs made atomic, as S3's are: :func:`_make_moto_puts_atomic`)."""
     from moto.server import ThreadedMotoServer
 
+    _make_moto_puts_atomic()
     port = free_port()
     server = ThreadedMotoServer(ip_address=LOOPBACK, port=port, verbose=False)
     server.start()
