@@ -189,8 +189,8 @@ async def test_page_refuses_bad_numbers(store: Store, bad: Any) -> None:
         await history(store).page(SESSION, limit=0)
 
 
-@pytest.mark.parametrize(("start", "limit"), [(0, 1), (0, 45), (3, 7), (44, 10), (45, 3),
-                                             (1000, 5)])
+@pytest.mark.parametrize(("start", "limit"), [(0, 1), (0, 44), (0, 45), (0, 46), (3, 7),
+                                             (44, 10), (45, 3), (1000, 5)])
 async def test_json_pages_hold_the_messages_of_the_same_page(store: Store, start: int,
                                                              limit: int) -> None:
     await fill(history(store), 45)
@@ -201,8 +201,8 @@ async def test_json_pages_hold_the_messages_of_the_same_page(store: Store, start
     assert [Message.from_json(item) for item in wire.items] == page.messages
 
 
-@pytest.mark.parametrize(("end", "limit"), [(None, 1), (None, 45), (None, 100), (45, 7),
-                                           (10, 20), (0, 5)])
+@pytest.mark.parametrize(("end", "limit"), [(None, 1), (None, 44), (None, 45), (None, 46),
+                                           (None, 100), (45, 7), (10, 20), (0, 5)])
 async def test_json_pages_read_backward_match_page_before(store: Store, end: int | None,
                                                           limit: int) -> None:
     await fill(history(store), 45)
@@ -211,6 +211,14 @@ async def test_json_pages_read_backward_match_page_before(store: Store, end: int
     wire = await reader.page_before_json(SESSION, end=end, limit=limit)
     assert (wire.start, wire.end, wire.total) == (page.start, page.end, page.total)
     assert [Message.from_json(item) for item in wire.items] == page.messages
+
+
+async def test_json_pages_of_an_empty_history_are_empty(store: Store) -> None:
+    reader = history(store)
+    forward = await reader.page_json(SESSION, limit=5)
+    backward = await reader.page_before_json(SESSION, limit=5)
+    assert (forward.items, forward.start, forward.total) == ([], 0, 0)
+    assert (backward.items, backward.start, backward.total) == ([], 0, 0)
 
 
 async def test_json_pages_keep_what_was_stored_and_never_show_the_marker(

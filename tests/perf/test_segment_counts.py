@@ -171,6 +171,21 @@ async def test_load_last_into_the_newest_segment_reads_it_by_name(
     assert wire.calls == {"GetObject": 2}  # the tail names its newest segment: no LIST
 
 
+async def test_load_last_of_exactly_the_newest_segment_and_the_tail_needs_no_list(
+    store: S3Store, seed: Seed, wire: WireCounter
+) -> None:
+    memory = await build(seed, 10_000)
+    names = sorted(n for n in [SegmentName.parse(k) async for k in
+                               memory.iter_keys(("memory", SESSION, "segments"))] if n)
+    last = 10_000 - names[-1].start  # from the newest segment's first message on
+    wire.reset()
+
+    loaded = await history(store).load(SESSION, last=last)
+
+    assert loaded[0].content == f"message {names[-1].start:06d}"
+    assert wire.calls == {"GetObject": 2}
+
+
 async def test_load_last_past_the_newest_segment_lists_once(
     store: S3Store, seed: Seed, wire: WireCounter
 ) -> None:

@@ -243,6 +243,16 @@ def test_bursts_seconds_apart_are_placed_by_the_newest_keys_rate(gap: int) -> No
     assert len(listing.calls) <= 6
 
 
+def test_two_bursts_minutes_apart_cost_more_than_one() -> None:
+    """A known weakness (docs/checkpoints.md): the rate of the first burst places the
+    probes, the second burst lies far beyond them, so the search reads on."""
+    ms = SECOND // 1000
+    keys = ids(burst(1000, NOW - 10 * MINUTE, 10 * ms) + burst(5000, NOW - 5 * MINUTE, 10 * ms))
+    answer, listing = search(keys)
+    assert answer == listing.greatest
+    assert len(listing.calls) <= 7
+
+
 @settings(max_examples=100, deadline=None)
 @given(count=st.integers(1001, 6000), rate=st.sampled_from([1, 2, 10, 100]))
 def test_a_thread_begun_in_the_last_hour_and_still_written_is_two_listings(
