@@ -89,8 +89,9 @@ class JsonPage:
     (the HTTP service): validated exactly as :meth:`ChatMessageHistory.page` validates,
     but no :class:`Message` is built and nothing is re-serialised through one.
 
-    Each item is one message's JSON object as stored (compact; unknown fields kept;
-    optional fields absent, or ``null`` if a writer stored them so), which
+    Each item is one message's stored JSON object, decoded and encoded again compactly
+    (unknown fields kept; optional fields absent, or ``null`` if a writer stored them
+    so), which
     :meth:`Message.from_json` reads back to the message :meth:`~ChatMessageHistory.page`
     returns. ``start``/``total`` as in :class:`MessagePage`."""
 
