@@ -18,6 +18,7 @@ from synaptic_s3 import (
     SessionManager,
     StoreCheckpointer,
 )
+from synaptic_s3.checkpoint_hint import HINT_EVERY, HINT_KEY, HINT_ROOT, hint_body
 from synaptic_s3.ids import iso_utc, new_checkpoint_id, uuid7, uuid7_datetime
 
 LABEL = "synaptic-s3"
@@ -137,13 +138,21 @@ def session_objects(count: int) -> list[tuple[str, bytes]]:
     return objects
 
 
-def checkpoint_objects(thread_id: str, first_step: int, count: int) -> list[tuple[str, bytes]]:
-    """``count`` checkpoints of ``thread_id`` with freshly generated (time-ordered) ids."""
+def checkpoint_objects(thread_id: str, first_step: int, count: int, *,
+                       hint: bool = False) -> list[tuple[str, bytes]]:
+    """``count`` checkpoints of ``thread_id`` with freshly generated (time-ordered) ids;
+    ``hint``: also the "latest" hint ``StoreCheckpointer.put`` leaves when it wrote them
+    (naming the checkpoint of its last 100th put), if one of them was a 100th."""
     objects = []
+    hinted: str | None = None
     for step in range(first_step, first_step + count):
         checkpoint = Checkpoint(checkpoint_state(step), id=new_checkpoint_id())
         objects.append((f"checkpoints/{thread_id}/{checkpoint.id}.json",
                         _json(checkpoint.to_dict())))
+        if (step + 1) % HINT_EVERY == 0:
+            hinted = checkpoint.id
+    if hint and hinted is not None:
+        objects.append((f"{HINT_ROOT}/{thread_id}/{HINT_KEY}.json", _json(hint_body(hinted))))
     return objects
 
 

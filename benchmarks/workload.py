@@ -244,7 +244,7 @@ class Workload:
         seeded = 0
         for m in self.plan.sizes_m:
             await self.target.seeder.put_many(
-                bucket, ours_layout.checkpoint_objects(thread, seeded, m - seeded))
+                bucket, ours_layout.checkpoint_objects(thread, seeded, m - seeded, hint=True))
             await self.target.seeder.put_many(
                 langgraph.bucket, langgraph.checkpoint_objects(thread, seeded, m - seeded))
             seeded = m

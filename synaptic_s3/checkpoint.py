@@ -13,12 +13,16 @@ after the id of time T" for T an hour ago (one listing for a thread with at most
 listing finds more than a page, the write rate it shows guides a few more (at most
 5 listings for a burst of up to 10,000, however long the history; see that module).
 A checkpointer that has seen the thread's newest id lists only what follows it
-(:meth:`StoreCheckpointer.get`; docs/checkpoints.md has every cost). The bucket holds
-only the checkpoints: no "latest" pointer object to keep consistent.
+(:meth:`StoreCheckpointer.get`; docs/checkpoints.md has every cost). Every 100th
+checkpoint an instance puts to a thread also updates the thread's "latest" hint
+(:mod:`synaptic_s3.checkpoint_hint`), which lets a search that meets more than a page
+list from just below it; it is a shortcut, never trusted, so nothing has to keep it
+consistent.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -26,14 +30,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
+from synaptic_s3.checkpoint_hint import HINT_EVERY, HINT_KEY, hint_body, hint_namespace, hinted_id
 from synaptic_s3.checkpoint_search import PAGE, TailSearch
-from synaptic_s3.core.errors import CorruptDataError, InvalidDataError
+from synaptic_s3.core.errors import CorruptDataError, InvalidDataError, StorageUnavailableError
 from synaptic_s3.core.keys import validate_key
 from synaptic_s3.core.messages import explain_validation_error
 from synaptic_s3.core.store import Store
 from synaptic_s3.ids import new_checkpoint_id
 
 NAMESPACE = "checkpoints"
+
+_LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +113,7 @@ class StoreCheckpointer:
         self._store = store
         self._remembered_threads = remembered_threads
         self._newest: OrderedDict[str, str] = OrderedDict()
+        self._unhinted: dict[str, int] = {}  # puts per remembered thread since its hint
 
     @property
     def store(self) -> Store:
@@ -120,7 +128,8 @@ class StoreCheckpointer:
             self._newest[thread_id] = checkpoint_id
         self._newest.move_to_end(thread_id)
         while len(self._newest) > self._remembered_threads:
-            self._newest.popitem(last=False)
+            forgotten, _ = self._newest.popitem(last=False)
+            self._unhinted.pop(forgotten, None)
 
     async def put(self, config: CheckpointConfig, checkpoint: Checkpoint) -> None:
         """Store ``checkpoint`` under ``config.thread_id`` (its key is its id; putting
@@ -131,7 +140,10 @@ class StoreCheckpointer:
         writer's) is moved forward first, on the object passed in, so the checkpoint
         just written is the thread's latest. Ids given by the caller are kept as they
         are. Independent processes rely on their clocks agreeing (NTP keeps them well
-        within the margin "latest" allows; see docs)."""
+        within the margin "latest" allows; see docs).
+
+        Every 100th put to a thread also writes the thread's "latest" hint, once the
+        checkpoint is stored (:meth:`_count_towards_hint`): 2 PUTs instead of 1."""
         if checkpoint.id_was_generated:
             floor = max(filter(None, (checkpoint.parent_id, self._newest.get(config.thread_id))),
                         default=None)
@@ -139,6 +151,30 @@ class StoreCheckpointer:
                 checkpoint.id = new_checkpoint_id(after=floor)
         await self._store.put((NAMESPACE, config.thread_id), checkpoint.id, checkpoint.to_dict())
         self._saw(config.thread_id, checkpoint.id)
+        await self._count_towards_hint(config.thread_id)
+
+    async def _count_towards_hint(self, thread_id: str) -> None:
+        """Every :data:`~synaptic_s3.checkpoint_hint.HINT_EVERY`-th put to a remembered
+        thread, write its "latest" hint: the greatest id this instance has seen.
+
+        The checkpoint is stored by then. A hint that cannot be written because the
+        store is unavailable (after the store's retries) does not fail the put: the
+        hint is only a shortcut. It is logged, and the next put tries again. Any
+        other error (denied, bad bucket) is raised, as the next put would hit it."""
+        newest = self._newest.get(thread_id)
+        if newest is None:
+            return  # not remembered (remembered_threads=0): no count, no hint
+        count = self._unhinted.get(thread_id, 0) + 1
+        if count >= HINT_EVERY and hinted_id(hint_body(newest)) is not None:  # usable
+            namespace = hint_namespace(thread_id)
+            try:
+                await self._store.put(namespace, HINT_KEY, hint_body(newest))
+            except StorageUnavailableError as exc:
+                _LOG.warning("the latest-checkpoint hint of thread %r was not updated "
+                             "(the next put retries): %s", thread_id, exc)
+            else:
+                count = 0
+        self._unhinted[thread_id] = count
 
     async def get(self, config: CheckpointConfig) -> Checkpoint | None:
         """The checkpoint named by ``config.checkpoint_id``, else the latest one."""
@@ -167,6 +203,7 @@ class StoreCheckpointer:
         found = await self._load(thread_id, newer.keys[-1] if newer.keys else known)
         if found is None:
             self._newest.pop(thread_id, None)  # gone: forget it, search the store
+            self._unhinted.pop(thread_id, None)
         return found
 
     async def list(self, config: CheckpointConfig) -> list[Checkpoint]:
@@ -202,7 +239,10 @@ class StoreCheckpointer:
         listings, then ceil(deleted/1000) ``DeleteObjects`` on S3."""
         from synaptic_s3.lifecycle.pruning import prune_namespace
 
-        return await prune_namespace(self._store, (NAMESPACE, config.thread_id), keep_last)
+        deleted = await prune_namespace(self._store, (NAMESPACE, config.thread_id), keep_last)
+        if keep_last == 0:  # no checkpoint left: nor a hint naming one
+            await self._store.delete(hint_namespace(config.thread_id), HINT_KEY)
+        return deleted
 
     async def latest_id(self, thread_id: str) -> str | None:
         """The greatest checkpoint id of the thread, found without a full listing."""
@@ -216,10 +256,25 @@ class StoreCheckpointer:
         validate_key(namespace, "probe")
         search = TailSearch(time.time_ns())
         while not search.done:
+            if search.wants_hint:
+                search.offer_hint(await self._read_hint(thread_id))
+                continue
             probe = search.next_probe()
             page = await self._store.list_keys(namespace, after=probe.after, limit=probe.limit)
             search.observe(probe, page)
         return search.answer
+
+    async def _read_hint(self, thread_id: str) -> str | None:
+        """The id the thread's "latest" hint names; ``None`` when there is none or it
+        is unusable (a corrupt hint is logged and ignored: the search never relies on
+        it, and the next hint write replaces it)."""
+        try:
+            item = await self._store.get(hint_namespace(thread_id), HINT_KEY)
+        except CorruptDataError as exc:
+            _LOG.warning("ignoring the unreadable latest-checkpoint hint of thread %r: %s",
+                         thread_id, exc)
+            return None
+        return None if item is None else hinted_id(item.value)
 
     async def _load(self, thread_id: str, checkpoint_id: str) -> Checkpoint | None:
         item = await self._store.get((NAMESPACE, thread_id), checkpoint_id)

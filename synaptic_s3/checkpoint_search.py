@@ -18,7 +18,14 @@ tells where the keys are and how fast they were written there).
    at most 1,000 checkpoints in the last hour); then from the thread's start (one more
    listing answers an empty thread or one with at most 1,000 checkpoints in all); then
    after a day, 30 days, a year, 10 years ago, skipping windows below a key already seen.
-2. **Tail**, once a probe is truncated: ``lo`` is the last key seen (it exists), ``hi``
+2. **Hint**, once a probe is truncated: the caller reads the thread's "latest" hint
+   (:attr:`TailSearch.wants_hint`, :mod:`synaptic_s3.checkpoint_hint`). If it names an
+   id above ``lo``, the next probe lists a page from just below it (the hinted key
+   itself, if it exists, and what follows); if it names an id inside the page just
+   read, the next probe reads on after that page. A writer's hint is at most about 100
+   keys behind, so this probe usually answers; otherwise it only moves ``lo`` up or
+   ``hi`` down, like any probe.
+3. **Tail**, once a probe is truncated: ``lo`` is the last key seen (it exists), ``hi``
    the lowest probe found empty (nothing after it), and the last truncated page's write
    rate gives ``unit``, the positions 1,000 keys span there. Counting in pages of
    1,000 keys from ``lo``:
@@ -70,7 +77,7 @@ _HOUR_NS = 3600 * 10**9
 _DAY_NS = 24 * _HOUR_NS
 _WINDOWS_NS = (_DAY_NS, 30 * _DAY_NS, 366 * _DAY_NS, 3660 * _DAY_NS)
 
-ProbeKind = Literal["window", "start", "top", "split", "read_on"]
+ProbeKind = Literal["window", "start", "hint", "top", "split", "read_on"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +150,46 @@ class TailSearch:
         self._tail_started = False
         self._design_top: int | None = None
         self._walking = False
+        self._hint: int | None = None
+        self._page_start: int | None = None  # the first key of the last truncated page
+        self._hint_state: Literal["unasked", "asked", "used"] = "unasked"
         self._windows: list[tuple[ProbeKind, int | None]] = [
             ("window", _position_of(now_ns - _HOUR_NS)), ("start", None),
             *(("window", _position_of(now_ns - window)) for window in _WINDOWS_NS),
         ]
+
+    # -- the writer's hint ---------------------------------------------------------------
+
+    @property
+    def wants_hint(self) -> bool:
+        """Whether the caller should read the thread's "latest" hint now
+        (:mod:`synaptic_s3.checkpoint_hint`) and pass it to :meth:`offer_hint`: once,
+        after the first listing that found more than a page. Threads with at most a
+        page where the search looked never pay the GET."""
+        return not self.done and self._hint_state == "unasked" and self._lo_key is not None
+
+    def offer_hint(self, checkpoint_id: str | None) -> None:
+        """The id the hint names (``None``: no usable hint). If it lies above every
+        key seen (and below any listing found empty), the next probe lists from just
+        below it: the hinted checkpoint itself if it exists, and everything newer."""
+        self._hint_state = "asked"
+        position = None if checkpoint_id is None else checkpoint_id_position(checkpoint_id)
+        self._hint = None if position is None else position
+
+    def _hint_probe(self) -> Probe | None:
+        if self._hint_state != "asked" or self._hint is None:
+            return None
+        self._hint_state = "used"
+        below = self._hint - 1
+        if self._hi is not None and below >= self._hi:
+            return None  # above a listing found empty: the hinted id is gone
+        if self._lo is not None and below <= self._lo:
+            if self._page_start is not None and self._hint >= self._page_start:
+                # Within the page just read: its writer was near the end then, so the
+                # keys after that page are likely few; read on (one page).
+                return self._read_on(PAGE, kind="hint")
+            return None  # older than that page: stale
+        return self._probe("hint", below, PAGE)
 
     # -- deciding -----------------------------------------------------------------------
 
@@ -156,6 +199,9 @@ class TailSearch:
             raise ValueError("the search is over")
         if self._walking:
             return self._read_on(PAGE)
+        hinted = self._hint_probe()
+        if hinted is not None:
+            return hinted
         while self._windows:
             kind, position = self._windows[0]
             if kind == "start":
@@ -243,6 +289,7 @@ class TailSearch:
         positions = [p for key in page.keys if (p := checkpoint_id_position(key)) is not None]
         self._lo_key = page.keys[-1]
         self._lo = checkpoint_id_position(self._lo_key)
+        self._page_start = positions[0] if positions else None
         if self._lo is None or len(positions) < 2 or positions[-1] <= positions[0]:
             self._unit = None
             return

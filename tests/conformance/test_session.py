@@ -21,6 +21,7 @@ from synaptic_s3 import (
     Store,
     StoreCheckpointer,
 )
+from synaptic_s3.checkpoint_hint import HINT_EVERY
 from synaptic_s3.ids import uuid7_datetime, uuid7_from
 from tests.conftest import StoreFactory
 
@@ -391,16 +392,21 @@ async def test_latest_is_the_greatest_id_also_for_foreign_ids(store: Store) -> N
     assert latest.id == "step-3"
 
 
-async def test_latest_is_right_past_a_thousand_checkpoints(store: Store) -> None:
-    checkpointer = StoreCheckpointer(store)
-    checkpoints = [Checkpoint({"step": step}) for step in range(1001)]
+async def _put_concurrently(checkpointer: StoreCheckpointer, thread_id: str,
+                            checkpoints: list[Checkpoint]) -> None:
     semaphore = asyncio.Semaphore(32)
 
     async def put(checkpoint: Checkpoint) -> None:
         async with semaphore:
-            await checkpointer.put(CheckpointConfig("long"), checkpoint)
+            await checkpointer.put(CheckpointConfig(thread_id), checkpoint)
 
     await asyncio.gather(*(put(c) for c in checkpoints))
+
+
+async def test_latest_is_right_past_a_thousand_checkpoints(store: Store) -> None:
+    checkpointer = StoreCheckpointer(store)
+    checkpoints = [Checkpoint({"step": step}) for step in range(1001)]
+    await _put_concurrently(checkpointer, "long", checkpoints)
     latest = await checkpointer.get(CheckpointConfig("long"))
     assert latest is not None
     assert latest.state == {"step": 1000}
@@ -485,6 +491,63 @@ async def test_a_generated_id_moves_past_every_id_this_process_saw(store: Store)
     assert latest.state == {"step": 2}
 
 
+async def test_another_process_finds_the_latest_past_a_thousand_from_the_hint(
+    store: Store,
+) -> None:
+    checkpoints = [Checkpoint({"step": step}) for step in range(1001)]
+    await _put_concurrently(StoreCheckpointer(store), "long", checkpoints)
+    latest = await StoreCheckpointer(store).get(CheckpointConfig("long"))  # cold
+    assert latest is not None
+    assert latest.state == {"step": 1000}
+
+
+async def _hinted_thread(store: Store, thread_id: str) -> list[Checkpoint]:
+    """A thread with exactly HINT_EVERY checkpoints: its hint has just been written."""
+    checkpointer = StoreCheckpointer(store)
+    checkpoints = [Checkpoint({"step": step}) for step in range(HINT_EVERY)]
+    for checkpoint in checkpoints:
+        await checkpointer.put(CheckpointConfig(thread_id), checkpoint)
+    hint = await store.get(("memory", thread_id), "latest_checkpoint")
+    assert hint is not None
+    assert hint.value == {"checkpoint_id": checkpoints[-1].id}
+    return checkpoints
+
+
+async def test_the_hint_is_not_listed_as_a_checkpoint(store: Store) -> None:
+    checkpoints = await _hinted_thread(store, "t")
+    checkpointer = StoreCheckpointer(store)
+    listed = await checkpointer.list(CheckpointConfig("t"))
+    page = await checkpointer.list_page(CheckpointConfig("t"), limit=HINT_EVERY + 1)
+    assert [c.id for c in listed] == [c.id for c in checkpoints]
+    assert [c.id for c in page.checkpoints] == [c.id for c in checkpoints]
+    assert page.next_after is None
+
+
+async def test_deleting_a_session_deletes_its_checkpoint_hint(store: Store) -> None:
+    manager = SessionManager(store)
+    session_id = await manager.create_session()
+    await _hinted_thread(store, session_id)
+    await manager.delete_session(session_id)
+    assert [entry async for page in store.iter_entries(("checkpoints", session_id))
+            for entry in page] == []
+
+
+async def test_pruning_every_checkpoint_deletes_the_hint(store: Store) -> None:
+    await _hinted_thread(store, "t")
+    deleted = await StoreCheckpointer(store).prune(CheckpointConfig("t"), keep_last=0)
+    assert deleted == HINT_EVERY
+    assert [entry async for page in store.iter_entries(("checkpoints", "t"))
+            for entry in page] == []
+
+
+async def test_pruning_to_the_newest_keeps_a_hint_naming_a_kept_checkpoint(store: Store) -> None:
+    checkpoints = await _hinted_thread(store, "t")
+    await StoreCheckpointer(store).prune(CheckpointConfig("t"), keep_last=1)
+    hint = await store.get(("memory", "t"), "latest_checkpoint")
+    assert hint is not None
+    assert hint.value == {"checkpoint_id": checkpoints[-1].id}
+
+
 async def test_a_checkpoint_id_given_by_the_caller_is_kept(store: Store) -> None:
     checkpointer = StoreCheckpointer(store)
     config = CheckpointConfig(thread_id="clock")
@@ -492,3 +555,12 @@ async def test_a_checkpoint_id_given_by_the_caller_is_kept(store: Store) -> None
     mine = Checkpoint({"n": 2}, id="0000000000000001-0000")
     await checkpointer.put(config, mine)
     assert mine.id == "0000000000000001-0000"
+
+
+async def test_a_page_ending_at_the_newest_checkpoint_is_the_last_despite_the_hint(
+    store: Store,
+) -> None:
+    checkpoints = await _hinted_thread(store, "t")
+    page = await StoreCheckpointer(store).list_page(CheckpointConfig("t"), limit=HINT_EVERY)
+    assert [c.id for c in page.checkpoints] == [c.id for c in checkpoints]
+    assert page.next_after is None

@@ -19,6 +19,7 @@ import aiohttp
 import pytest
 
 from synaptic_s3 import CheckpointConfig, S3Store, StoreCheckpointer
+from synaptic_s3.checkpoint_hint import HINT_EVERY
 from synaptic_s3.testing import Endpoint
 from tests.conftest import BUCKET
 from tests.perf.conftest import WireCounter
@@ -74,8 +75,24 @@ async def test_latest_of_a_burst_on_seaweedfs(
 
     assert latest is not None
     assert latest.id == f"{max(stamps):016x}-0000"
-    assert wire.calls["GetObject"] == 1
+    assert wire.calls["GetObject"] == (1 if count <= 1000 else 2)  # and the hint: none here
     assert wire.calls["ListObjectsV2"] <= (1 if count <= 1000 else 5)
+
+
+async def test_latest_of_a_hinted_burst_on_seaweedfs(
+    seaweedfs_endpoint: Endpoint, weed_store: S3Store, wire: WireCounter
+) -> None:
+    stamps = _burst(3000, time.time_ns() - 300 * SECOND_NS, 60 * SECOND_NS)
+    await _seed(seaweedfs_endpoint, weed_store, "burst", stamps)
+    await weed_store.put(("memory", "burst"), "latest_checkpoint",
+                         {"checkpoint_id": f"{stamps[-HINT_EVERY]:016x}-0000"})
+    wire.reset()
+
+    latest = await StoreCheckpointer(weed_store).get(CheckpointConfig("burst"))
+
+    assert latest is not None
+    assert latest.id == f"{max(stamps):016x}-0000"
+    assert wire.calls == {"ListObjectsV2": 2, "GetObject": 2}
 
 
 async def test_latest_of_a_long_thread_with_a_recent_burst_on_seaweedfs(

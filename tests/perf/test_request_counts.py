@@ -14,7 +14,15 @@ import time
 
 import pytest
 
-from synaptic_s3 import Checkpoint, CheckpointConfig, Message, S3Store, SessionManager
+from synaptic_s3 import (
+    Checkpoint,
+    CheckpointConfig,
+    Message,
+    S3Store,
+    SessionManager,
+    StoreCheckpointer,
+)
+from synaptic_s3.checkpoint_hint import HINT_EVERY
 from synaptic_s3.ids import iso_utc, uuid7, uuid7_datetime
 from tests.perf.conftest import Seed, WireCounter
 
@@ -205,7 +213,7 @@ async def test_latest_checkpoint_of_a_dense_thread_is_bounded(
     assert latest is not None
     assert latest.id == f"{max(stamps):016x}-0000"
     assert wire.calls["ListObjectsV2"] <= 5  # a search over time, not a full listing
-    assert wire.calls["GetObject"] == 1
+    assert wire.calls["GetObject"] == 2  # the hint (none: seeded raw), the checkpoint
 
 
 def _burst(count: int, end_ns: int, duration_ns: int) -> list[int]:
@@ -229,7 +237,8 @@ async def test_latest_checkpoint_of_a_burst_is_at_most_five_listings(
 
     assert latest is not None
     assert latest.id == f"{max(stamps):016x}-0000"
-    assert wire.calls["GetObject"] == 1
+    # More than a page: the hint is read too (none here: the thread was seeded raw).
+    assert wire.calls["GetObject"] == (1 if count <= 1000 else 2)
     assert wire.calls["ListObjectsV2"] <= (1 if count <= 1000 else 5)
     assert set(wire.calls) == {"ListObjectsV2", "GetObject"}
 
@@ -246,7 +255,7 @@ async def test_latest_checkpoint_of_a_long_thread_with_a_recent_burst_is_at_most
 
     assert latest is not None
     assert latest.id == f"{max(recent):016x}-0000"
-    assert wire.calls["GetObject"] == 1
+    assert wire.calls["GetObject"] == 2  # the hint (none: seeded raw), the checkpoint
     assert wire.calls["ListObjectsV2"] <= 5
 
 
@@ -262,7 +271,7 @@ async def test_latest_checkpoint_of_an_empty_thread_is_two_listings(
     1100,
     2000,
 ])
-async def test_latest_checkpoint_of_a_steadily_written_busy_hour_is_three_requests(
+async def test_latest_checkpoint_of_a_steadily_written_busy_hour_is_four_requests(
     manager: SessionManager, seed: Seed, wire: WireCounter, count: int
 ) -> None:
     now = time.time_ns()
@@ -273,7 +282,7 @@ async def test_latest_checkpoint_of_a_steadily_written_busy_hour_is_three_reques
 
     assert latest is not None
     assert latest.id == f"{max(stamps):016x}-0000"
-    assert wire.calls == {"ListObjectsV2": 2, "GetObject": 1}
+    assert wire.calls == {"ListObjectsV2": 2, "GetObject": 2}  # GETs: the hint (none), the answer
 
 
 async def test_latest_checkpoint_after_this_process_wrote_one_is_one_listing_and_one_get(
@@ -291,6 +300,81 @@ async def test_latest_checkpoint_after_this_process_wrote_one_is_one_listing_and
     assert latest is not None
     assert latest.id == written.id
     assert wire.calls == {"ListObjectsV2": 1, "GetObject": 1}  # nothing listed after it
+
+
+def _hint_object(thread_id: str, checkpoint_id: str) -> tuple[str, bytes]:
+    body = json.dumps({"checkpoint_id": checkpoint_id}).encode()
+    return f"memory/{thread_id}/latest_checkpoint.json", body
+
+
+@pytest.mark.parametrize("spread", list(_SPREADS))
+@pytest.mark.parametrize("count", [1001, 3000, 10_000])
+async def test_latest_checkpoint_of_a_hinted_burst_is_two_listings_and_two_gets(
+    manager: SessionManager, seed: Seed, wire: WireCounter, count: int, spread: str
+) -> None:
+    # The hint as a writer leaves it at worst: 99 checkpoints behind the newest.
+    stamps = _burst(count, time.time_ns() - 300 * SECOND_NS, _SPREADS[spread])
+    seed([*_checkpoint_objects("burst", stamps),
+          _hint_object("burst", f"{stamps[-HINT_EVERY]:016x}-0000")])
+
+    latest = await manager.checkpointer().get(CheckpointConfig("burst"))
+
+    assert latest is not None
+    assert latest.id == f"{max(stamps):016x}-0000"
+    # the last hour; GET the hint; list from just below it (99 keys); GET the answer
+    assert wire.calls == {"ListObjectsV2": 2, "GetObject": 2}
+
+
+async def test_latest_checkpoint_of_two_hinted_bursts_minutes_apart_is_two_listings(
+    manager: SessionManager, seed: Seed, wire: WireCounter
+) -> None:
+    now = time.time_ns()
+    stamps = (_burst(1000, now - 10 * 60 * SECOND_NS, 10 * SECOND_NS)
+              + _burst(5000, now - 5 * 60 * SECOND_NS, 50 * SECOND_NS))
+    seed([*_checkpoint_objects("bursts", stamps),
+          _hint_object("bursts", f"{stamps[-HINT_EVERY]:016x}-0000")])
+
+    latest = await manager.checkpointer().get(CheckpointConfig("bursts"))
+
+    assert latest is not None
+    assert latest.id == f"{max(stamps):016x}-0000"
+    assert wire.calls == {"ListObjectsV2": 2, "GetObject": 2}
+
+
+async def test_a_thread_written_through_the_checkpointer_is_found_from_its_hint(
+    manager: SessionManager, store: S3Store, wire: WireCounter
+) -> None:
+    """End to end: one writer's 1,050 checkpoints leave a hint 50 behind; a fresh
+    checkpointer (another process) finds the newest in two listings."""
+    writer = manager.checkpointer()
+    for step in range(1050):
+        await writer.put(CheckpointConfig("written"), Checkpoint({"step": step}))
+    wire.reset()
+
+    latest = await StoreCheckpointer(store).get(CheckpointConfig("written"))
+
+    assert latest is not None
+    assert latest.state == {"step": 1049}
+    assert wire.calls == {"ListObjectsV2": 2, "GetObject": 2}
+
+
+async def test_every_hundredth_put_to_a_thread_also_writes_its_hint(
+    manager: SessionManager, store: S3Store, wire: WireCounter
+) -> None:
+    checkpointer = manager.checkpointer()
+    for step in range(HINT_EVERY - 1):
+        await checkpointer.put(CheckpointConfig("t1"), Checkpoint({"step": step}))
+    assert wire.calls == {"PutObject": HINT_EVERY - 1}
+    assert await store.get(("memory", "t1"), "latest_checkpoint") is None
+    wire.reset()
+
+    newest = Checkpoint({"step": HINT_EVERY})
+    await checkpointer.put(CheckpointConfig("t1"), newest)
+
+    assert wire.calls == {"PutObject": 2}  # the checkpoint, then the hint naming it
+    hint = await store.get(("memory", "t1"), "latest_checkpoint")
+    assert hint is not None
+    assert hint.value == {"checkpoint_id": newest.id}
 
 
 async def test_putting_a_checkpoint_is_one_put(

@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
-from synaptic_s3 import Checkpoint, CheckpointConfig, InMemoryStore, StoreCheckpointer
+from synaptic_s3 import Checkpoint, CheckpointConfig, FileStore, InMemoryStore, StoreCheckpointer
+from synaptic_s3.checkpoint_hint import HINT_EVERY
 from synaptic_s3.core.store import DEFAULT_PAGE_SIZE, KeyPage
 
 SECOND = 10**9
@@ -121,3 +123,64 @@ async def test_more_than_a_page_written_after_the_remembered_id_is_still_found()
     assert latest is not None
     assert latest.id == f"{times[-1]:016x}-0000"
     assert store.listings <= 1 + 5  # the page after the id is truncated: the full search
+
+
+# -- the writer's hint ---------------------------------------------------------------------
+
+async def _busy_file_thread(root: Path) -> tuple[FileStore, str]:
+    """A file store holding 1,500 checkpoints written in the last minutes."""
+    store = FileStore(root)
+    now = time.time_ns()
+    times = [now - 600 * SECOND + i * SECOND // 10 for i in range(1500)]
+    await asyncio.gather(*(
+        store.put(("checkpoints", "t"), f"{ns:016x}-0000", {"id": f"{ns:016x}-0000", "state": {}})
+        for ns in times))
+    return store, f"{times[-1]:016x}-0000"
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'{"checkpoint_id": 7}',
+                                  b'{"checkpoint_id": "step-3"}'])
+async def test_an_unusable_hint_is_ignored(
+    tmp_path: Path, body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    store, newest = await _busy_file_thread(tmp_path)
+    (tmp_path / "memory" / "t").mkdir(parents=True)
+    (tmp_path / "memory" / "t" / "latest_checkpoint.json").write_bytes(body)
+
+    assert await StoreCheckpointer(store).latest_id("t") == newest
+    assert ("unreadable latest-checkpoint hint" in caplog.text) == (body == b"{not json")
+
+
+async def test_a_hint_naming_a_checkpoint_that_was_never_written_is_not_the_answer(
+    tmp_path: Path,
+) -> None:
+    store, newest = await _busy_file_thread(tmp_path)
+    missing = f"{time.time_ns() - 60 * SECOND:016x}-0000"  # after every key
+    await store.put(("memory", "t"), "latest_checkpoint", {"checkpoint_id": missing})
+
+    assert await StoreCheckpointer(store).latest_id("t") == newest
+
+
+async def test_a_checkpointer_that_remembers_no_threads_writes_no_hint() -> None:
+    store = InMemoryStore()
+    checkpointer = StoreCheckpointer(store, remembered_threads=0)
+    for step in range(HINT_EVERY):
+        await checkpointer.put(CheckpointConfig("t"), Checkpoint({"step": step}))
+    assert await store.get(("memory", "t"), "latest_checkpoint") is None
+
+
+async def test_a_thread_forgotten_by_the_lru_starts_counting_again() -> None:
+    store = InMemoryStore()
+    checkpointer = StoreCheckpointer(store, remembered_threads=1)
+    for step in range(HINT_EVERY - 1):
+        await checkpointer.put(CheckpointConfig("a"), Checkpoint({"step": step}))
+    await checkpointer.put(CheckpointConfig("b"), Checkpoint({"step": 0}))  # evicts "a"
+    await checkpointer.put(CheckpointConfig("a"), Checkpoint({"step": HINT_EVERY}))
+    assert await store.get(("memory", "a"), "latest_checkpoint") is None
+
+
+def test_the_hint_lives_in_the_session_s_memory_namespace() -> None:
+    from synaptic_s3.checkpoint_hint import hint_namespace
+    from synaptic_s3.memory import NAMESPACE as MEMORY
+
+    assert hint_namespace("t") == (MEMORY, "t")

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from synaptic_s3.checkpoint_hint import HINT_EVERY
 from synaptic_s3.checkpoint_search import (
     DESIGN_MARGIN,
     DESIGN_PAGES,
@@ -58,10 +59,36 @@ class Listing:
         return self.keys[-1] if self.keys else None
 
 
+class Search:
+    """One search over ``keys``: the listings sent, and whether the hint was read."""
+
+    def __init__(self, keys: list[str], now: int = NOW, hint: str | None = None) -> None:
+        self.listing = Listing(keys)
+        self.hint_reads = 0
+        tail = TailSearch(now)
+        while not tail.done:
+            if tail.wants_hint:
+                self.hint_reads += 1
+                tail.offer_hint(hint)
+                continue
+            probe = tail.next_probe()
+            tail.observe(probe, self.listing(probe))
+            assert len(self.listing.calls) <= MAX_PROBES + len(keys) // PAGE + 8, "must end"
+        self.answer = tail.answer
+
+    @property
+    def kinds(self) -> list[str]:
+        return [probe.kind for probe, _ in self.listing.calls]
+
+
 def search(keys: list[str], now: int = NOW) -> tuple[str | None, Listing]:
+    """The search when the thread has no hint (a thread written raw or by Rust)."""
     listing = Listing(keys)
     tail = TailSearch(now)
     while not tail.done:
+        if tail.wants_hint:
+            tail.offer_hint(None)
+            continue
         probe = tail.next_probe()
         tail.observe(probe, listing(probe))
         assert len(listing.calls) <= MAX_PROBES + len(keys) // PAGE + 8, "the search must end"
@@ -291,3 +318,120 @@ def test_every_test_docs_checkpoints_md_names_exists() -> None:
     assert len(named) >= 8
     for path, name in named:
         assert f"def {name}(" in (root / path).read_text(), f"{path}::{name}"
+
+
+# -- the writer's hint ----------------------------------------------------------------------
+
+def hint_behind(keys: list[str], behind: int) -> str:
+    """The hint a writer leaves ``behind`` checkpoints before the newest."""
+    return sorted(keys, key=path_order)[-1 - behind]
+
+
+def test_a_thread_answered_by_its_first_listing_never_reads_the_hint() -> None:
+    keys = ids(burst(1000, NOW - MINUTE, 10 * MINUTE))
+    run = Search(keys, hint=hint_behind(keys, 5))
+    assert run.answer == keys[-1]
+    assert (run.hint_reads, run.kinds) == (0, ["window"])
+
+
+def test_an_empty_thread_never_reads_the_hint() -> None:
+    run = Search([], hint="0000000000000001-0000")
+    assert run.answer is None
+    assert (run.hint_reads, run.kinds) == (0, ["window", "start"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(count=st.integers(1001, 10_000),
+       duration=st.sampled_from([10_000, 10**6, SECOND, MINUTE, 10 * MINUTE, 30 * MINUTE]),
+       age=st.sampled_from([0, SECOND, MINUTE, 10 * MINUTE, 25 * MINUTE]),
+       history=st.sampled_from([0, 5000]), behind=st.integers(0, HINT_EVERY - 1))
+def test_a_burst_with_a_writer_s_hint_is_two_listings(
+    count: int, duration: int, age: int, history: int, behind: int
+) -> None:
+    old = burst(history, NOW - 2 * HOUR, 30 * DAY)
+    keys = ids(old + burst(count, NOW - age, max(duration, count)))
+    run = Search(keys, hint=hint_behind(keys, behind))
+    assert run.answer == run.listing.greatest
+    assert run.hint_reads == 1
+    assert run.kinds == ["window", "hint"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(first=st.integers(1, 3000), second=st.integers(1, 10_000),
+       apart=st.sampled_from([SECOND, MINUTE, 5 * MINUTE, 20 * MINUTE]),
+       behind=st.integers(0, HINT_EVERY - 1))
+def test_several_bursts_with_a_writer_s_hint_are_two_listings(
+    first: int, second: int, apart: int, behind: int
+) -> None:
+    """The shape the search alone handles worst (two bursts minutes apart, 7 listings)."""
+    ms = SECOND // 1000
+    keys = ids(burst(first, NOW - 30 * MINUTE - apart, 10 * ms)
+               + burst(second, NOW - 30 * MINUTE, 10 * ms))
+    if len(keys) <= PAGE:
+        return  # one listing answers: no hint needed
+    run = Search(keys, hint=hint_behind(keys, behind))
+    assert run.answer == run.listing.greatest
+    assert run.kinds == ["window", "hint"]
+
+
+def test_an_old_thread_with_a_hint_is_three_listings() -> None:
+    keys = ids(burst(50_000, NOW - 40 * DAY, 30 * DAY))
+    run = Search(keys, hint=hint_behind(keys, 40))
+    assert run.answer == keys[-1]
+    assert run.kinds == ["window", "start", "hint"]
+
+
+def test_a_hint_naming_a_deleted_newest_checkpoint_costs_one_listing_more() -> None:
+    """The hinted id was pruned or its writer's put failed: the listing from just
+    below it is empty, which bounds the search instead of answering it."""
+    keys = ids(burst(5000, NOW - 5 * MINUTE, MINUTE))
+    ahead = f"{NOW - MINUTE:016x}-0000"  # after every key
+    run = Search(keys, hint=ahead)
+    assert run.answer == keys[-1]
+    assert run.kinds[:2] == ["window", "hint"]
+    assert run.listing.calls[1][1] == 0
+    assert len(run.kinds) <= 6
+
+
+def test_a_stale_hint_older_than_the_page_read_is_not_used() -> None:
+    old = ids(burst(2000, NOW - 2 * HOUR, DAY))
+    keys = old + ids(burst(5000, NOW - 5 * MINUTE, MINUTE))
+    run = Search(keys, hint=old[-1])  # before the last hour's first page
+    assert run.answer == keys[-1]
+    assert "hint" not in run.kinds
+    assert run.kinds == [probe.kind for probe, _ in search(keys)[1].calls]
+
+
+def test_a_hint_inside_the_first_page_reads_on_after_it() -> None:
+    """1,001 checkpoints, the hint 99 behind: within the first page, so the next
+    listing reads on from that page's last key and finds the one left."""
+    keys = ids(burst(1001, NOW - 5 * MINUTE, SECOND))
+    run = Search(keys, hint=hint_behind(keys, HINT_EVERY - 1))
+    assert run.answer == keys[-1]
+    assert run.kinds == ["window", "hint"]
+    assert run.listing.calls[1][0].after == keys[999]
+
+
+def test_a_hint_far_behind_is_stale_but_harmless() -> None:
+    keys = ids(burst(8000, NOW - 5 * MINUTE, MINUTE))
+    run = Search(keys, hint=hint_behind(keys, 3000))  # other writers went on since
+    assert run.answer == keys[-1]
+    assert run.kinds[:2] == ["window", "hint"]
+    assert run.listing.calls[1][1] == PAGE  # truncated: the search goes on from there
+
+
+@settings(max_examples=300, deadline=None)
+@given(keys=histories(), hint=st.one_of(
+    st.none(), st.sampled_from(["not-an-id", "0000000000000000-0000", "ffffffffffffffff-ffff"]),
+    st.integers(0, (1 << 80) - 1).map(lambda p: f"{p >> 16:016x}-{p & 0xFFFF:04x}")),
+    pick=st.integers(0, 10_000))
+def test_whatever_the_hint_names_the_answer_is_the_greatest_key(
+    keys: list[str], hint: str | None, pick: int
+) -> None:
+    """Stale, ahead, deleted, malformed or one of the keys: never the answer unless a
+    listing returned it."""
+    if keys and pick % 3 == 0:
+        hint = sorted(keys, key=path_order)[pick % len(keys)]
+    run = Search(keys, hint=hint)
+    assert run.answer == run.listing.greatest
+    assert run.hint_reads <= 1
