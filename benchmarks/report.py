@@ -195,7 +195,8 @@ TARGETS = (
            lambda r: r.median_requests - _sealed_reads(r) <= 2),
     Target("list N sessions", "ceil(N/1000) listings, no GET",
            lambda r: r.median_requests == math.ceil((r.size or 1) / 1000) and _no_gets(r)),
-    Target("latest checkpoint", "<= 2 up to 1,000 in the last hour; <= 5 up to 10,000",
+    Target("latest checkpoint", "<= 2 up to 1,000 in the last hour; <= 5 up to 10,000 "
+           "(the thread written with StoreCheckpointer's hint: 2 listings + 2 GETs)",
            lambda r: r.median_requests <= (2 if (r.size or 0) <= 1000 else 5)),
     Target("delete session (M objects)", "~ 2*ceil(M/1000) (+3)",
            lambda r: r.median_requests <= 2 * math.ceil((r.size or 1) / 1000) + 3),

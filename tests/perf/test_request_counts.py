@@ -342,19 +342,21 @@ async def test_latest_checkpoint_of_two_hinted_bursts_minutes_apart_is_two_listi
 
 
 async def test_a_thread_written_through_the_checkpointer_is_found_from_its_hint(
-    manager: SessionManager, store: S3Store, wire: WireCounter
+    manager: SessionManager, store: S3Store, seed: Seed, wire: WireCounter
 ) -> None:
-    """End to end: one writer's 1,050 checkpoints leave a hint 50 behind; a fresh
-    checkpointer (another process) finds the newest in two listings."""
+    """End to end: after 960 older checkpoints, a writer puts 100 (its 100th put writes
+    the hint); a fresh checkpointer (another process) finds the newest in 2 listings."""
+    now = time.time_ns()
+    seed(_checkpoint_objects("written", _burst(960, now - 120 * SECOND_NS, 1_000_000)))
     writer = manager.checkpointer()
-    for step in range(1050):
+    for step in range(HINT_EVERY):
         await writer.put(CheckpointConfig("written"), Checkpoint({"step": step}))
     wire.reset()
 
     latest = await StoreCheckpointer(store).get(CheckpointConfig("written"))
 
     assert latest is not None
-    assert latest.state == {"step": 1049}
+    assert latest.state == {"step": HINT_EVERY - 1}
     assert wire.calls == {"ListObjectsV2": 2, "GetObject": 2}
 
 
