@@ -165,16 +165,17 @@ class StoreCheckpointer:
         if newest is None:
             return  # not remembered (remembered_threads=0): no count, no hint
         count = self._unhinted.get(thread_id, 0) + 1
-        if count >= HINT_EVERY and hinted_id(hint_body(newest)) is not None:  # usable
-            namespace = hint_namespace(thread_id)
-            try:
-                await self._store.put(namespace, HINT_KEY, hint_body(newest))
-            except StorageUnavailableError as exc:
-                _LOG.warning("the latest-checkpoint hint of thread %r was not updated "
-                             "(the next put retries): %s", thread_id, exc)
-            else:
-                count = 0
-        self._unhinted[thread_id] = count
+        if count < HINT_EVERY or hinted_id(hint_body(newest)) is None:  # not due, or unusable
+            self._unhinted[thread_id] = count
+            return
+        self._unhinted[thread_id] = 0  # claimed before the await: concurrent puts count on
+        try:
+            await self._store.put(hint_namespace(thread_id), HINT_KEY, hint_body(newest))
+        except StorageUnavailableError as exc:
+            _LOG.warning("the latest-checkpoint hint of thread %r was not updated "
+                         "(the next put retries): %s", thread_id, exc)
+            if thread_id in self._newest:  # still remembered: the next put is due again
+                self._unhinted[thread_id] = max(self._unhinted[thread_id], HINT_EVERY - 1)
 
     async def get(self, config: CheckpointConfig) -> Checkpoint | None:
         """The checkpoint named by ``config.checkpoint_id``, else the latest one."""

@@ -9,6 +9,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -184,3 +185,26 @@ def test_the_hint_lives_in_the_session_s_memory_namespace() -> None:
     from synaptic_s3.memory import NAMESPACE as MEMORY
 
     assert hint_namespace("t") == (MEMORY, "t")
+
+
+async def test_concurrent_puts_write_one_hint_per_hundred() -> None:
+    """The count is claimed before the hint's PUT is awaited, so puts racing past the
+    100th do not each write a hint."""
+
+    class HintCounting(InMemoryStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.hint_puts = 0
+
+        async def put(self, namespace: Sequence[str], key: str, value: Any,
+                      **kwargs: Any) -> str:
+            if key == "latest_checkpoint":
+                self.hint_puts += 1
+                await asyncio.sleep(0)  # let the other puts run while this one is out
+            return await super().put(namespace, key, value, **kwargs)
+
+    store = HintCounting()
+    checkpointer = StoreCheckpointer(store)
+    await asyncio.gather(*(checkpointer.put(CheckpointConfig("t"), Checkpoint({"step": step}))
+                           for step in range(3 * HINT_EVERY)))
+    assert store.hint_puts == 3
