@@ -107,11 +107,22 @@ class Checkpoint(BaseModel):
 
 
 class StoreCheckpointer:
-    """Put, get (by id or latest) and list the checkpoints of a thread."""
+    """Put, get (by id or latest) and list the checkpoints of a thread.
 
-    def __init__(self, store: Store, *, remembered_threads: int = 1024) -> None:
+    ``remembered_threads``: how many threads' newest ids (and hint counts) this instance
+    keeps, least recently used dropped first. ``hint_every``: write a thread's "latest"
+    hint after every this many puts to it (default 100, 1% more PUTs; 1 keeps it exact,
+    0 writes none, e.g. beside writers that must see only the Rust crate's objects)."""
+
+    def __init__(self, store: Store, *, remembered_threads: int = 1024,
+                 hint_every: int = HINT_EVERY) -> None:
+        if isinstance(hint_every, bool) or not isinstance(hint_every, int):
+            raise TypeError(f"hint_every must be an int, not {type(hint_every).__name__}")
+        if hint_every < 0:
+            raise ValueError(f"hint_every must not be negative, not {hint_every}")
         self._store = store
         self._remembered_threads = remembered_threads
+        self._hint_every = hint_every
         self._newest: OrderedDict[str, str] = OrderedDict()
         self._unhinted: dict[str, int] = {}  # puts per remembered thread since its hint
 
@@ -142,8 +153,9 @@ class StoreCheckpointer:
         are. Independent processes rely on their clocks agreeing (NTP keeps them well
         within the margin "latest" allows; see docs).
 
-        Every 100th put to a thread also writes the thread's "latest" hint, once the
-        checkpoint is stored (:meth:`_count_towards_hint`): 2 PUTs instead of 1."""
+        Every ``hint_every``-th (100th) put to a thread also writes the thread's
+        "latest" hint, once the checkpoint is stored (:meth:`_count_towards_hint`):
+        2 PUTs instead of 1."""
         if checkpoint.id_was_generated:
             floor = max(filter(None, (checkpoint.parent_id, self._newest.get(config.thread_id))),
                         default=None)
@@ -154,18 +166,18 @@ class StoreCheckpointer:
         await self._count_towards_hint(config.thread_id)
 
     async def _count_towards_hint(self, thread_id: str) -> None:
-        """Every :data:`~synaptic_s3.checkpoint_hint.HINT_EVERY`-th put to a remembered
-        thread, write its "latest" hint: the greatest id this instance has seen.
+        """Every ``hint_every``-th put to a remembered thread, write its "latest" hint:
+        the greatest id this instance has seen.
 
         The checkpoint is stored by then. A hint that cannot be written because the
         store is unavailable (after the store's retries) does not fail the put: the
         hint is only a shortcut. It is logged, and the next put tries again. Any
         other error (denied, bad bucket) is raised, as the next put would hit it."""
         newest = self._newest.get(thread_id)
-        if newest is None:
-            return  # not remembered (remembered_threads=0): no count, no hint
+        if newest is None or self._hint_every == 0:
+            return  # not remembered (remembered_threads=0), or hints off
         count = self._unhinted.get(thread_id, 0) + 1
-        if count < HINT_EVERY or hinted_id(hint_body(newest)) is None:  # not due, or unusable
+        if count < self._hint_every or hinted_id(hint_body(newest)) is None:  # not due
             self._unhinted[thread_id] = count
             return
         self._unhinted[thread_id] = 0  # claimed before the await: concurrent puts count on
@@ -175,7 +187,8 @@ class StoreCheckpointer:
             _LOG.warning("the latest-checkpoint hint of thread %r was not updated "
                          "(the next put retries): %s", thread_id, exc)
             if thread_id in self._newest:  # still remembered: the next put is due again
-                self._unhinted[thread_id] = max(self._unhinted[thread_id], HINT_EVERY - 1)
+                self._unhinted[thread_id] = max(self._unhinted[thread_id],
+                                                self._hint_every - 1)
 
     async def get(self, config: CheckpointConfig) -> Checkpoint | None:
         """The checkpoint named by ``config.checkpoint_id``, else the latest one."""

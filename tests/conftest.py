@@ -64,6 +64,22 @@ async def store_factory(
     yield make
     for store in opened:
         await store.close()
+    if kind == "s3-moto" and opened:
+        _forget_moto_prefix(prefix)
+
+
+def _forget_moto_prefix(prefix: str) -> None:
+    """Drop a finished test's objects from the in-process moto server's bucket. moto
+    scans the whole bucket on every listing, so the thousands of objects earlier tests
+    leave in a worker's shared bucket would slow every later listing; S3 and SeaweedFS
+    list by prefix and need no such help."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+
+    backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+    bucket = backend.get_bucket(BUCKET)
+    for key in [name for name in bucket.keys if name.startswith(prefix)]:
+        backend.delete_object(BUCKET, key)
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from synaptic_s3 import (
     Store,
     StoreCheckpointer,
 )
-from synaptic_s3.checkpoint_hint import HINT_EVERY
 from synaptic_s3.ids import uuid7_datetime, uuid7_from
 from tests.conftest import StoreFactory
 
@@ -495,10 +494,14 @@ async def test_a_generated_id_moves_past_every_id_this_process_saw(store: Store)
     assert latest.state == {"step": 2}
 
 
+HINTED = 3
+"""``hint_every`` for the hint's tests: a hint after 3 puts costs what 100 would not."""
+
+
 async def _hinted_thread(store: Store, thread_id: str) -> list[Checkpoint]:
-    """A thread with exactly HINT_EVERY checkpoints: its hint has just been written."""
-    checkpointer = StoreCheckpointer(store)
-    checkpoints = [Checkpoint({"step": step}) for step in range(HINT_EVERY)]
+    """A thread with exactly ``HINTED`` checkpoints: its hint has just been written."""
+    checkpointer = StoreCheckpointer(store, hint_every=HINTED)
+    checkpoints = [Checkpoint({"step": step}) for step in range(HINTED)]
     for checkpoint in checkpoints:
         await checkpointer.put(CheckpointConfig(thread_id), checkpoint)
     hint = await store.get(("memory", thread_id), "latest_checkpoint")
@@ -511,7 +514,7 @@ async def test_the_hint_is_not_listed_as_a_checkpoint(store: Store) -> None:
     checkpoints = await _hinted_thread(store, "t")
     checkpointer = StoreCheckpointer(store)
     listed = await checkpointer.list(CheckpointConfig("t"))
-    page = await checkpointer.list_page(CheckpointConfig("t"), limit=HINT_EVERY + 1)
+    page = await checkpointer.list_page(CheckpointConfig("t"), limit=HINTED + 1)
     assert [c.id for c in listed] == [c.id for c in checkpoints]
     assert [c.id for c in page.checkpoints] == [c.id for c in checkpoints]
     assert page.next_after is None
@@ -529,7 +532,7 @@ async def test_deleting_a_session_deletes_its_checkpoint_hint(store: Store) -> N
 async def test_pruning_every_checkpoint_deletes_the_hint(store: Store) -> None:
     await _hinted_thread(store, "t")
     deleted = await StoreCheckpointer(store).prune(CheckpointConfig("t"), keep_last=0)
-    assert deleted == HINT_EVERY
+    assert deleted == HINTED
     assert [entry async for page in store.iter_entries(("checkpoints", "t"))
             for entry in page] == []
 
@@ -555,6 +558,6 @@ async def test_a_page_ending_at_the_newest_checkpoint_is_the_last_despite_the_hi
     store: Store,
 ) -> None:
     checkpoints = await _hinted_thread(store, "t")
-    page = await StoreCheckpointer(store).list_page(CheckpointConfig("t"), limit=HINT_EVERY)
+    page = await StoreCheckpointer(store).list_page(CheckpointConfig("t"), limit=HINTED)
     assert [c.id for c in page.checkpoints] == [c.id for c in checkpoints]
     assert page.next_after is None

@@ -307,37 +307,32 @@ def _hint_object(thread_id: str, checkpoint_id: str) -> tuple[str, bytes]:
     return f"memory/{thread_id}/latest_checkpoint.json", body
 
 
-@pytest.mark.parametrize("spread", list(_SPREADS))
-@pytest.mark.parametrize("count", [1001, 3000, 10_000])
-async def test_latest_checkpoint_of_a_hinted_burst_is_two_listings_and_two_gets(
-    manager: SessionManager, seed: Seed, wire: WireCounter, count: int, spread: str
-) -> None:
-    # The hint as a writer leaves it at worst: 99 checkpoints behind the newest.
-    stamps = _burst(count, time.time_ns() - 300 * SECOND_NS, _SPREADS[spread])
-    seed([*_checkpoint_objects("burst", stamps),
-          _hint_object("burst", f"{stamps[-HINT_EVERY]:016x}-0000")])
+def _hinted_threads(now: int) -> dict[str, list[int]]:
+    """Thread shapes by name: single bursts ended five minutes ago, and the shape the
+    search alone handles worst (two bursts minutes apart: 7 listings without a hint)."""
+    ended = now - 300 * SECOND_NS
+    threads = {f"{count:,} {spread}": _burst(count, ended, duration)
+               for count in (1001, 3000, 10_000) for spread, duration in _SPREADS.items()}
+    threads["two bursts minutes apart"] = (
+        _burst(1000, now - 600 * SECOND_NS, 10 * SECOND_NS)
+        + _burst(5000, ended, 50 * SECOND_NS))
+    return threads
 
-    latest = await manager.checkpointer().get(CheckpointConfig("burst"))
+
+@pytest.mark.parametrize("shape", list(_hinted_threads(0)))
+async def test_latest_checkpoint_of_a_hinted_thread_is_two_listings_and_two_gets(
+    manager: SessionManager, seed: Seed, wire: WireCounter, shape: str
+) -> None:
+    stamps = _hinted_threads(time.time_ns())[shape]
+    # The hint as a writer leaves it at worst: 99 checkpoints behind the newest.
+    seed([*_checkpoint_objects("t", stamps),
+          _hint_object("t", f"{stamps[-HINT_EVERY]:016x}-0000")])
+
+    latest = await manager.checkpointer().get(CheckpointConfig("t"))
 
     assert latest is not None
     assert latest.id == f"{max(stamps):016x}-0000"
     # the last hour; GET the hint; list from just below it (99 keys); GET the answer
-    assert wire.calls == {"ListObjectsV2": 2, "GetObject": 2}
-
-
-async def test_latest_checkpoint_of_two_hinted_bursts_minutes_apart_is_two_listings(
-    manager: SessionManager, seed: Seed, wire: WireCounter
-) -> None:
-    now = time.time_ns()
-    stamps = (_burst(1000, now - 10 * 60 * SECOND_NS, 10 * SECOND_NS)
-              + _burst(5000, now - 5 * 60 * SECOND_NS, 50 * SECOND_NS))
-    seed([*_checkpoint_objects("bursts", stamps),
-          _hint_object("bursts", f"{stamps[-HINT_EVERY]:016x}-0000")])
-
-    latest = await manager.checkpointer().get(CheckpointConfig("bursts"))
-
-    assert latest is not None
-    assert latest.id == f"{max(stamps):016x}-0000"
     assert wire.calls == {"ListObjectsV2": 2, "GetObject": 2}
 
 

@@ -208,3 +208,34 @@ async def test_concurrent_puts_write_one_hint_per_hundred() -> None:
     await asyncio.gather(*(checkpointer.put(CheckpointConfig("t"), Checkpoint({"step": step}))
                            for step in range(3 * HINT_EVERY)))
     assert store.hint_puts == 3
+
+
+@pytest.mark.parametrize("every", [1, 2, 7])
+async def test_the_hint_is_written_at_every_nth_put_and_not_between(every: int) -> None:
+    store = InMemoryStore()
+    checkpointer = StoreCheckpointer(store, hint_every=every)
+    hints = []
+    for step in range(2 * every + 1):
+        checkpoint = Checkpoint({"step": step})
+        await checkpointer.put(CheckpointConfig("t"), checkpoint)
+        hint = await store.get(("memory", "t"), "latest_checkpoint")
+        hints.append(None if hint is None else hint.value["checkpoint_id"])
+        if (step + 1) % every == 0:
+            assert hints[-1] == checkpoint.id  # due: names this one
+        else:
+            assert hints[-1] == (hints[-2] if step else None)  # not due: unchanged
+
+
+async def test_hint_every_zero_writes_no_hint() -> None:
+    store = InMemoryStore()
+    checkpointer = StoreCheckpointer(store, hint_every=0)
+    for step in range(HINT_EVERY):
+        await checkpointer.put(CheckpointConfig("t"), Checkpoint({"step": step}))
+    assert await store.get(("memory", "t"), "latest_checkpoint") is None
+
+
+@pytest.mark.parametrize(("every", "error"), [(-1, ValueError), (True, TypeError),
+                                              (1.5, TypeError)])
+def test_a_bad_hint_every_is_refused(every: object, error: type[Exception]) -> None:
+    with pytest.raises(error, match="hint_every"):
+        StoreCheckpointer(InMemoryStore(), hint_every=every)  # type: ignore[arg-type]
