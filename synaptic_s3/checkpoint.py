@@ -177,12 +177,13 @@ class StoreCheckpointer:
         if newest is None or self._hint_every == 0:
             return  # not remembered (remembered_threads=0), or hints off
         count = self._unhinted.get(thread_id, 0) + 1
-        if count < self._hint_every or hinted_id(hint_body(newest)) is None:  # not due
+        body = hint_body(newest)
+        if count < self._hint_every or hinted_id(body) is None:  # not due, or unusable
             self._unhinted[thread_id] = count
             return
         self._unhinted[thread_id] = 0  # claimed before the await: concurrent puts count on
         try:
-            await self._store.put(hint_namespace(thread_id), HINT_KEY, hint_body(newest))
+            await self._store.put(hint_namespace(thread_id), HINT_KEY, body)
         except StorageUnavailableError as exc:
             _LOG.warning("the latest-checkpoint hint of thread %r was not updated "
                          "(the next put retries): %s", thread_id, exc)
