@@ -561,3 +561,15 @@ async def test_a_page_ending_at_the_newest_checkpoint_is_the_last_despite_the_hi
     page = await StoreCheckpointer(store).list_page(CheckpointConfig("t"), limit=HINTED)
     assert [c.id for c in page.checkpoints] == [c.id for c in checkpoints]
     assert page.next_after is None
+
+
+async def test_a_fork_starts_without_the_source_s_checkpoint_hint(store: Store) -> None:
+    """docs/checkpoints.md: the fork's checkpoints are copied, the hint is not (a fork
+    copies named objects; its own writer writes its hint)."""
+    manager = SessionManager(store)
+    session_id = await manager.create_session()
+    checkpoints = await _hinted_thread(store, session_id)
+    forked = await manager.fork_session(session_id)
+    copied = await StoreCheckpointer(store).list(CheckpointConfig(forked))
+    assert [c.id for c in copied] == [c.id for c in checkpoints]
+    assert await store.get(("memory", forked), "latest_checkpoint") is None
